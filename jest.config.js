@@ -1,0 +1,20 @@
+// Jest's CommonJS runtime cannot require(esm) on Node 20, so the ESM-only
+// dependencies that tests import are transpiled by swc like our own code.
+const swc = {
+  jsc: {
+    parser: { syntax: 'typescript', decorators: true },
+    transform: { legacyDecorator: true, decoratorMetadata: true },
+    target: 'es2022',
+  },
+  module: { type: 'commonjs' },
+};
+
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  transform: { '^.+\\.(t|j)s$': ['@swc/jest', swc] },
+  transformIgnorePatterns: ['/node_modules/(?!(p-limit|yocto-queue|jose|trading-signals)/)'],
+  setupFiles: ['<rootDir>/test/support/setup-env.ts'],
+  testTimeout: 30000,
+};

@@ -1,0 +1,86 @@
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0'], { message: 'must be true or false' })
+  .transform((v) => v === 'true' || v === '1');
+
+const int = (min: number, max: number) =>
+  z.coerce.number({ message: 'must be a number' }).int('must be a whole number').min(min).max(max);
+
+const url = (protocols: string[]) =>
+  z
+    .string()
+    .url('must be a URL')
+    .refine((v) => protocols.includes(new URL(v).protocol), { message: `must start with ${protocols.join(' or ')}` })
+    .transform((v) => v.replace(/\/+$/, ''));
+
+const base64Key = z
+  .string()
+  .refine((v) => Buffer.from(v, 'base64').length === 32 && /^[A-Za-z0-9+/]+=*$/.test(v), {
+    message: 'must be base64 of exactly 32 bytes',
+  });
+
+/** The environment contract (`contract/ENV.md`): one schema, parsed once at start. */
+const envSchema = z.object({
+  PORT: int(0, 65535).default(4000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
+  REDIS_URL: url(['redis:', 'rediss:']).optional(),
+  DATA_DIR: z.string().min(1).default('./.data'),
+  MASTER_KEY: base64Key.optional(),
+  MASTER_KEY_PREVIOUS: base64Key.optional(),
+  JWT_SECRET: z.string().min(32, 'must be at least 32 bytes').optional(),
+  PUBLIC_URL: url(['http:', 'https:']).optional(),
+  SMTP_URL: url(['smtp:', 'smtps:']).optional(),
+  MAIL_FROM: z.string().min(3).default('no-reply@localhost'),
+  ADMIN_EMAIL: z.string().email('must be an email address').optional(),
+  ADMIN_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional(),
+  BINANCE_FUTURES_URL: url(['http:', 'https:']).default('https://fapi.binance.com'),
+  BINANCE_FUTURES_TESTNET_URL: url(['http:', 'https:']).default('https://testnet.binancefuture.com'),
+  BINANCE_SPOT_URL: url(['http:', 'https:']).default('https://api.binance.com'),
+  BINANCE_FUTURES_WS_URL: url(['ws:', 'wss:']).default('wss://fstream.binance.com'),
+  MARKET_FEED: z.enum(['simulated', 'binance'], { message: 'must be simulated or binance' }).optional(),
+  STRATEGY_SYMBOL: z.string().regex(/^[A-Z0-9]{5,20}$/, 'must be an upper-case symbol like BTCUSDT').default('BTCUSDT'),
+  STRATEGY_INTERVAL: z
+    .enum(['1m', '3m', '5m', '15m', '30m', '1h', '2h', '4h', '6h', '8h', '12h', '1d'], { message: 'must be a Binance kline interval' })
+    .default('15m'),
+  ENGINE_ENABLED: bool.default(true),
+  ENGINE_CONCURRENCY: int(1, 1024).default(32),
+  SIGNAL_MAX_LAG_MS: int(0, 86_400_000).default(30_000),
+  PROFIT_SHARE_MODE: z.enum(['daily', 'high_water_mark'], { message: 'must be daily or high_water_mark' }).default('daily'),
+  REQUIRE_IP_WHITELIST: bool.default(false),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // Not in ENV.md's table yet: documented in the README.
+  SIMULATED_FEED_SPEED: z.coerce.number().positive().max(100_000).default(300),
+  PAPER_STARTING_BALANCE: z.string().regex(/^\d+(\.\d+)?$/, 'must be a decimal number').default('10000'),
+});
+
+export type RawConfig = z.infer<typeof envSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly variable: string, problem: string) {
+    super(`Invalid configuration: ${variable} ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Validates the environment; the first problem names its variable. Empty strings count as unset. */
+export function parseEnv(env: NodeJS.ProcessEnv): RawConfig {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const result = envSchema.safeParse(cleaned);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw new ConfigError(String(issue.path[0] ?? 'environment'), issue.message);
+  }
+  const cfg = result.data;
+  if (cfg.NODE_ENV === 'production') {
+    for (const name of ['MASTER_KEY', 'JWT_SECRET', 'DATABASE_URL'] as const) {
+      if (!cfg[name]) throw new ConfigError(name, 'is required when NODE_ENV=production');
+    }
+  }
+  if ((cfg.ADMIN_EMAIL && !cfg.ADMIN_PASSWORD) || (!cfg.ADMIN_EMAIL && cfg.ADMIN_PASSWORD)) {
+    throw new ConfigError(cfg.ADMIN_EMAIL ? 'ADMIN_PASSWORD' : 'ADMIN_EMAIL', 'must be set together with its pair');
+  }
+  return cfg;
+}

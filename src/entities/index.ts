@@ -1,0 +1,30 @@
+import { AuditLog } from './audit-log.entity';
+import { BalanceSnapshot } from './balance-snapshot.entity';
+import { EmailToken } from './email-token.entity';
+import { ExecutionReportRecord } from './execution-report.entity';
+import { Invoice } from './invoice.entity';
+import { Order } from './order.entity';
+import { PaperAccount } from './paper-account.entity';
+import { PaperFill } from './paper-fill.entity';
+import { Position } from './position.entity';
+import { RiskEvent } from './risk-event.entity';
+import { Session } from './session.entity';
+import { Signal } from './signal.entity';
+import { Trade } from './trade.entity';
+import { User } from './user.entity';
+import { UserExchangeConfig } from './user-exchange-config.entity';
+import { UserExecution } from './user-execution.entity';
+import { UserProfit } from './user-profit.entity';
+import { UserRiskState } from './user-risk-state.entity';
+
+export {
+  AuditLog, BalanceSnapshot, EmailToken, ExecutionReportRecord, Invoice, Order, PaperAccount, PaperFill,
+  Position, RiskEvent, Session, Signal, Trade, User, UserExchangeConfig, UserExecution, UserProfit, UserRiskState,
+};
+
+/** Listed explicitly: MikroORM's folder discovery does not see .ts files under @swc/jest. */
+export const ENTITIES = [
+  User, Session, EmailToken, UserExchangeConfig, UserRiskState, UserProfit, Signal, Order, Trade, Position,
+  RiskEvent, UserExecution, ExecutionReportRecord, BalanceSnapshot, Invoice, AuditLog, PaperAccount, PaperFill,
+];
+export * from './enums';

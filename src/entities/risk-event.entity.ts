@@ -1,0 +1,34 @@
+import { randomUUID } from 'node:crypto';
+import { Entity, Index, ManyToOne, PrimaryKey, Property, type Rel } from '@mikro-orm/core';
+import { OwnedByUser } from './owner-filter';
+import { User } from './user.entity';
+
+@Entity({ tableName: 'risk_events' })
+@OwnedByUser()
+@Index({ properties: ['user', 'createdAt'] })
+export class RiskEvent {
+  @PrimaryKey({ type: 'uuid' })
+  id: string = randomUUID();
+
+  @ManyToOne(() => User, { deleteRule: 'cascade' })
+  user!: Rel<User>;
+
+  /** LOCKED | UNLOCKED | LIMIT_WARNING */
+  @Property({ type: 'varchar', length: 32 })
+  type!: string;
+
+  @Property({ type: 'varchar', length: 32, nullable: true })
+  kind: string | null = null;
+
+  @Property({ type: 'text', nullable: true })
+  detail: string | null = null;
+
+  @Property({ type: 'json', nullable: true })
+  data: Record<string, unknown> | null = null;
+
+  @Property({ type: 'uuid', nullable: true })
+  actorId: string | null = null;
+
+  @Property({ type: 'timestamptz' })
+  createdAt: Date = new Date();
+}
