@@ -26,6 +26,7 @@ export function ormOptions(clientUrl: string, debugLogger?: (message: string) =>
       transactional: true,
       allOrNothing: true,
       snapshot: false,
+      silent: true,
     },
     debug: debugLogger ? ['query'] : false,
     logger: debugLogger,

@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { Entity, Index, PrimaryKey, Property } from '@mikro-orm/core';
+import { Entity, Index, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
 
 /** Append-only record of sensitive actions. Never holds a secret, token or password. */
 @Entity({ tableName: 'audit_logs' })
 @Index({ properties: ['userId', 'createdAt'] })
 @Index({ properties: ['createdAt'] })
 export class AuditLog {
+  [OptionalProps]?: 'id' | 'userId' | 'actorId' | 'detail' | 'ip' | 'createdAt';
+
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
 

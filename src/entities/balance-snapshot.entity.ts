@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Entity, Index, ManyToOne, PrimaryKey, Property, type Rel } from '@mikro-orm/core';
+import { Entity, Index, ManyToOne, OptionalProps, PrimaryKey, Property, type Rel } from '@mikro-orm/core';
 import { Money } from './columns';
 import { OwnedByUser } from './owner-filter';
 import { User } from './user.entity';
@@ -8,6 +8,8 @@ import { User } from './user.entity';
 @OwnedByUser()
 @Index({ properties: ['user', 'takenAt'] })
 export class BalanceSnapshot {
+  [OptionalProps]?: 'id' | 'unrealizedPnl' | 'source' | 'takenAt';
+
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
 

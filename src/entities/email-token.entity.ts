@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Entity, Enum, Index, ManyToOne, PrimaryKey, Property, type Rel } from '@mikro-orm/core';
+import { Entity, Enum, Index, ManyToOne, OptionalProps, PrimaryKey, Property, type Rel } from '@mikro-orm/core';
 import { EmailTokenPurpose } from './enums';
 import { OwnedByUser } from './owner-filter';
 import { User } from './user.entity';
@@ -9,6 +9,8 @@ import { User } from './user.entity';
 @OwnedByUser()
 @Index({ properties: ['user', 'purpose'] })
 export class EmailToken {
+  [OptionalProps]?: 'id' | 'usedAt' | 'createdAt';
+
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
 

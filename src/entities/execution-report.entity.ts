@@ -1,9 +1,11 @@
-import { Entity, OneToOne, Property, type Rel } from '@mikro-orm/core';
+import { Entity, OneToOne, OptionalProps, Property, type Rel } from '@mikro-orm/core';
 import { Signal } from './signal.entity';
 
 /** The summary of one signal's fan-out. */
 @Entity({ tableName: 'execution_reports' })
 export class ExecutionReportRecord {
+  [OptionalProps]?: 'total' | 'placed' | 'skipped' | 'failed' | 'durationMs' | 'createdAt';
+
   @OneToOne(() => Signal, { primary: true, owner: true, deleteRule: 'cascade' })
   signal!: Rel<Signal>;
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Entity, Enum, ManyToOne, PrimaryKey, Property, Unique, type Rel } from '@mikro-orm/core';
+import { Entity, Enum, ManyToOne, OptionalProps, PrimaryKey, Property, type Rel, Unique } from '@mikro-orm/core';
 import { Money } from './columns';
 import { InvoiceStatus, SubscriptionPlan } from './enums';
 import { OwnedByUser } from './owner-filter';
@@ -9,6 +9,8 @@ import { User } from './user.entity';
 @OwnedByUser()
 @Unique({ properties: ['user', 'periodStart'] })
 export class Invoice {
+  [OptionalProps]?: 'id' | 'subscriptionFee' | 'profitShareFee' | 'total' | 'status' | 'lines' | 'createdAt';
+
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
 

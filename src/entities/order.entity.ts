@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Entity, Enum, Index, ManyToOne, PrimaryKey, Property, type Rel } from '@mikro-orm/core';
+import { Entity, Enum, Index, ManyToOne, OptionalProps, PrimaryKey, Property, type Rel } from '@mikro-orm/core';
 import { Money } from './columns';
 import { OrderOrigin, OrderSide, OrderStatus } from './enums';
 import { OwnedByUser } from './owner-filter';
@@ -12,6 +12,8 @@ import { User } from './user.entity';
 @Index({ properties: ['status'] })
 @Index({ properties: ['signal'] })
 export class Order {
+  [OptionalProps]?: 'id' | 'signal' | 'exchangeOrderId' | 'origin' | 'type' | 'avgPrice' | 'executedQty' | 'reduceOnly' | 'status' | 'error' | 'createdAt' | 'updatedAt';
+
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
 

@@ -1,4 +1,4 @@
-import { Entity, OneToOne, Property, type Rel } from '@mikro-orm/core';
+import { Entity, OneToOne, OptionalProps, Property, type Rel } from '@mikro-orm/core';
 import { Money } from './columns';
 import { OwnedByUser } from './owner-filter';
 import { User } from './user.entity';
@@ -7,6 +7,8 @@ import { User } from './user.entity';
 @Entity({ tableName: 'paper_accounts' })
 @OwnedByUser()
 export class PaperAccount {
+  [OptionalProps]?: 'positionAmt' | 'entryPrice' | 'leverage' | 'nextOrderId' | 'updatedAt';
+
   @OneToOne(() => User, { primary: true, owner: true, deleteRule: 'cascade' })
   user!: Rel<User>;
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Entity, Enum, Index, ManyToOne, PrimaryKey, Property, Unique, type Rel } from '@mikro-orm/core';
+import { Entity, Enum, Index, ManyToOne, OptionalProps, PrimaryKey, Property, type Rel, Unique } from '@mikro-orm/core';
 import { Money } from './columns';
 import { OrderSide } from './enums';
 import { OwnedByUser } from './owner-filter';
@@ -11,6 +11,8 @@ import { User } from './user.entity';
 @Unique({ properties: ['user', 'clientOrderId'] })
 @Index({ properties: ['user', 'createdAt'] })
 export class PaperFill {
+  [OptionalProps]?: 'id' | 'realizedPnl' | 'commission' | 'reduceOnly' | 'createdAt';
+
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
 

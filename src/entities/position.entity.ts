@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Entity, Enum, ManyToOne, PrimaryKey, Property, Unique, type Rel } from '@mikro-orm/core';
+import { Entity, Enum, ManyToOne, OptionalProps, PrimaryKey, Property, type Rel, Unique } from '@mikro-orm/core';
 import { Money } from './columns';
 import { PositionSide } from './enums';
 import { OwnedByUser } from './owner-filter';
@@ -10,6 +10,8 @@ import { User } from './user.entity';
 @OwnedByUser()
 @Unique({ properties: ['user', 'symbol'] })
 export class Position {
+  [OptionalProps]?: 'id' | 'side' | 'quantity' | 'entryPrice' | 'markPrice' | 'unrealizedPnl' | 'leverage' | 'openedByStrategy' | 'updatedAt';
+
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
 

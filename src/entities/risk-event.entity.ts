@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Entity, Index, ManyToOne, PrimaryKey, Property, type Rel } from '@mikro-orm/core';
+import { Entity, Index, ManyToOne, OptionalProps, PrimaryKey, Property, type Rel } from '@mikro-orm/core';
 import { OwnedByUser } from './owner-filter';
 import { User } from './user.entity';
 
@@ -7,6 +7,8 @@ import { User } from './user.entity';
 @OwnedByUser()
 @Index({ properties: ['user', 'createdAt'] })
 export class RiskEvent {
+  [OptionalProps]?: 'id' | 'kind' | 'detail' | 'data' | 'actorId' | 'createdAt';
+
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
 

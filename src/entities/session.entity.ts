@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Entity, Index, ManyToOne, PrimaryKey, Property, type Rel } from '@mikro-orm/core';
+import { Entity, Index, ManyToOne, OptionalProps, PrimaryKey, Property, type Rel } from '@mikro-orm/core';
 import { OwnedByUser } from './owner-filter';
 import { User } from './user.entity';
 
@@ -9,6 +9,8 @@ import { User } from './user.entity';
 @Index({ properties: ['familyId'] })
 @Index({ properties: ['user', 'revokedAt'] })
 export class Session {
+  [OptionalProps]?: 'id' | 'rotatedAt' | 'revokedAt' | 'ip' | 'createdAt';
+
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Entity, Enum, Index, PrimaryKey, Property } from '@mikro-orm/core';
+import { Entity, Enum, Index, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
 import { Money, Ratio } from './columns';
 import { PositionSide, SignalAction, SignalSource } from './enums';
 
@@ -20,6 +20,8 @@ export interface StoredVote {
     "create unique index \"signals_strategy_candle_unique\" on \"signals\" (\"symbol\", \"interval\", \"candle_time\") where \"source\" = 'STRATEGY'",
 })
 export class Signal {
+  [OptionalProps]?: 'name' | 'id' | 'interval' | 'referencePrice' | 'votes' | 'candleTime' | 'reason' | 'createdBy' | 'createdAt';
+
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Entity, Enum, Index, ManyToOne, PrimaryKey, Property, Unique, type Rel } from '@mikro-orm/core';
+import { Entity, Enum, Index, ManyToOne, OptionalProps, PrimaryKey, Property, type Rel, Unique } from '@mikro-orm/core';
 import { Money } from './columns';
 import { OrderSide } from './enums';
 import { OwnedByUser } from './owner-filter';
@@ -12,6 +12,8 @@ import { User } from './user.entity';
 @Unique({ properties: ['user', 'symbol', 'exchangeTradeId'] })
 @Index({ properties: ['user', 'executedAt'] })
 export class Trade {
+  [OptionalProps]?: 'id' | 'order' | 'realizedPnl' | 'commission' | 'commissionAsset' | 'createdAt';
+
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
 

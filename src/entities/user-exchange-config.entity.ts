@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Entity, Enum, OneToOne, PrimaryKey, Property, type Rel } from '@mikro-orm/core';
+import { Entity, Enum, OneToOne, OptionalProps, PrimaryKey, Property, type Rel } from '@mikro-orm/core';
 import { Ratio } from './columns';
 import { Exchange } from './enums';
 import { OwnedByUser } from './owner-filter';
@@ -17,6 +17,8 @@ export interface StoredKeyPermissions {
 @Entity({ tableName: 'user_exchange_configs' })
 @OwnedByUser()
 export class UserExchangeConfig {
+  [OptionalProps]?: 'id' | 'exchange' | 'apiKeyEnc' | 'apiSecretEnc' | 'apiKeyMasked' | 'testnet' | 'leverage' | 'maxPositionPct' | 'isValid' | 'lastVerifiedAt' | 'lastVerifyError' | 'permissions' | 'createdAt' | 'updatedAt';
+
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
 

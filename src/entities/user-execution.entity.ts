@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Entity, Enum, Index, ManyToOne, PrimaryKey, Property, Unique, type Rel } from '@mikro-orm/core';
+import { Entity, Enum, Index, ManyToOne, OptionalProps, PrimaryKey, Property, type Rel, Unique } from '@mikro-orm/core';
 import { Money } from './columns';
 import { ExecutionStatus } from './enums';
 import { OwnedByUser } from './owner-filter';
@@ -13,6 +13,8 @@ import { User } from './user.entity';
 @Unique({ properties: ['signal', 'user'] })
 @Index({ properties: ['user', 'createdAt'] })
 export class UserExecution {
+  [OptionalProps]?: 'id' | 'reason' | 'order' | 'dispatchRank' | 'latencyMs' | 'fillPrice' | 'slippage' | 'createdAt';
+
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Entity, Enum, Index, ManyToOne, PrimaryKey, Property, Unique, type Rel } from '@mikro-orm/core';
+import { Entity, Enum, Index, ManyToOne, OptionalProps, PrimaryKey, Property, type Rel, Unique } from '@mikro-orm/core';
 import { Money, Ratio } from './columns';
 import { PeriodType, SubscriptionPlan } from './enums';
 import { OwnedByUser } from './owner-filter';
@@ -10,6 +10,8 @@ import { User } from './user.entity';
 @Unique({ properties: ['user', 'periodType', 'periodStart'] })
 @Index({ properties: ['user', 'periodStart'] })
 export class UserProfit {
+  [OptionalProps]?: 'id' | 'startingBalance' | 'endingBalance' | 'grossProfit' | 'feeRate' | 'platformFee' | 'netProfit' | 'calculation' | 'createdAt';
+
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
 

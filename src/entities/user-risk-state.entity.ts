@@ -1,4 +1,4 @@
-import { Entity, OneToOne, Property, type Rel } from '@mikro-orm/core';
+import { Entity, OneToOne, OptionalProps, Property, type Rel } from '@mikro-orm/core';
 import { Money, Ratio } from './columns';
 import { OwnedByUser } from './owner-filter';
 import { User } from './user.entity';
@@ -7,6 +7,8 @@ import { User } from './user.entity';
 @Entity({ tableName: 'user_risk_states' })
 @OwnedByUser()
 export class UserRiskState {
+  [OptionalProps]?: 'equityHighWater' | 'currentDrawdown' | 'dayStartEquity' | 'dayStart' | 'weekStartEquity' | 'weekStart' | 'dailyLoss' | 'weeklyLoss' | 'consecutiveLosses' | 'isLocked' | 'lockKind' | 'lockedReason' | 'lockedAt' | 'maxDrawdown' | 'maxDailyLossPct' | 'maxWeeklyLossPct' | 'maxConsecutiveLosses' | 'updatedAt';
+
   @OneToOne(() => User, { primary: true, owner: true, deleteRule: 'cascade' })
   user!: Rel<User>;
 

@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { Entity, Enum, Index, PrimaryKey, Property } from '@mikro-orm/core';
+import { Entity, Enum, Index, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
 import { Role, SubscriptionPlan, UserStatus } from './enums';
 
 @Entity({ tableName: 'users' })
 @Index({ properties: ['status', 'subscription'] })
 export class User {
+  [OptionalProps]?: 'id' | 'role' | 'status' | 'statusReason' | 'subscription' | 'trialEndsAt' | 'emailVerifiedAt' | 'tokenVersion' | 'createdAt' | 'updatedAt';
+
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
 

@@ -1,0 +1,115 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { expressMiddleware } from '@as-integrations/express5';
+import express from 'express';
+import type { Logger } from 'pino';
+import type { AppConfig } from '../config/app-config';
+import { openDatabase, type Database } from '../db/database';
+import { createEventBus } from '../realtime/event-bus';
+import { buildAppSchema } from '../schema/build-schema';
+import type { GraphQLContext } from '../schema/context';
+import { createErrorFormatter } from '../schema/format-error';
+import { apolloArmor, hideSuggestions } from './graphql-limits';
+import { httpContext } from './request-context';
+import { closeServices, createServices, type Services } from './services';
+import { attachSocketServer } from './socket-server';
+
+export interface App {
+  url: string;
+  port: number;
+  services: Services;
+  httpServer: Server;
+  stop(): Promise<void>;
+}
+
+/** Builds and starts one node: database (migrated), bus, services, GraphQL over HTTP and graphql-ws on one port. */
+export async function createApp(config: AppConfig, logger: Logger): Promise<App> {
+  const db: Database = await openDatabase(config, logger);
+  const bus = createEventBus(config.REDIS_URL);
+  const services = createServices({ config, logger, orm: db.orm, bus });
+  const stopping: Array<() => Promise<void>> = [];
+  try {
+    if (config.ADMIN_EMAIL && config.ADMIN_PASSWORD) {
+      await services.users.ensureAdmin({ em: db.orm.em.fork(), actor: null, ip: null }, config.ADMIN_EMAIL, config.ADMIN_PASSWORD);
+    }
+    const schema = buildAppSchema({ services, pubSub: bus.pubSub });
+    const formatError = createErrorFormatter(logger.child({ module: 'graphql' }));
+
+    const app = express();
+    app.disable('x-powered-by');
+    const httpServer = createServer(app);
+    const sockets = attachSocketServer(httpServer, schema, services, formatError);
+    const armor = apolloArmor();
+    const apollo = new ApolloServer<GraphQLContext>({
+      schema,
+      ...armor,
+      plugins: [
+        ...armor.plugins,
+        ApolloServerPluginDrainHttpServer({ httpServer }),
+        { serverWillStart: async () => ({ drainServer: () => sockets.dispose() }) },
+      ],
+      validationRules: armor.validationRules,
+      introspection: !config.production,
+      hideSchemaDetailsFromClientErrors: config.production,
+      includeStacktraceInErrorResponses: false,
+      stopOnTerminationSignals: false,
+      formatError: (formatted, error) => {
+        const out = formatError(formatted, error);
+        return config.production ? { ...out, message: hideSuggestions(out.message) } : out;
+      },
+    });
+    await apollo.start();
+    stopping.push(() => apollo.stop());
+
+    app.get('/healthz', (_req, res) => {
+      res.json({ status: 'ok' });
+    });
+    app.get('/readyz', async (_req, res) => {
+      const [database, busOk] = await Promise.all([
+        db.orm.isConnected().catch(() => false),
+        bus.ping(),
+      ]);
+      res.status(database && busOk ? 200 : 503).json({ status: database && busOk ? 'ready' : 'unavailable', database, bus: busOk });
+    });
+    app.use(
+      '/graphql',
+      express.json({ limit: '100kb' }),
+      expressMiddleware(apollo, {
+        context: ({ req }) => httpContext(services, req.headers.authorization, req.ip ?? null),
+      }),
+    );
+
+    await new Promise<void>((resolve, reject) => {
+      httpServer.once('error', reject);
+      httpServer.listen(config.PORT, config.HOST, () => resolve());
+    });
+    const port = (httpServer.address() as AddressInfo).port;
+    const url = `http://${config.HOST === '0.0.0.0' ? 'localhost' : config.HOST}:${port}/graphql`;
+
+    let stopped: Promise<void> | null = null;
+    return {
+      url,
+      port,
+      services,
+      httpServer,
+      stop() {
+        // Stop accepting, drain HTTP and sockets (Apollo's drain plugin), then close the engine, ORM and bus.
+        stopped ??= (async () => {
+          for (const stop of stopping.reverse()) await stop().catch((err) => logger.error({ err }, 'error while stopping'));
+          await closeServices(services);
+          await bus.close();
+          await db.close();
+        })();
+        return stopped;
+      },
+    };
+  } catch (err) {
+    for (const stop of stopping.reverse()) await stop().catch(() => undefined);
+    await closeServices(services);
+    await bus.close();
+    await db.close();
+    throw err;
+  }
+}

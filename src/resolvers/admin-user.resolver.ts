@@ -1,0 +1,62 @@
+import { Arg, Authorized, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
+import type { Services } from '../app/services';
+import type { GraphQLContext } from '../schema/context';
+import { Role, SubscriptionPlan, UserStatus } from '../schema/enums';
+import { AuditEntryType, UserPageType } from '../schema/types/admin.type';
+import { UserType } from '../schema/types/user.type';
+import { pageSize } from '../services/pagination';
+import { signedIn } from './signed-in';
+
+@Resolver()
+export class AdminUserResolver {
+  constructor(private readonly services: Services) {}
+
+  @Authorized(Role.ADMIN)
+  @Query(() => UserPageType)
+  users(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('status', () => UserStatus, { nullable: true }) status?: UserStatus,
+    @Arg('plan', () => SubscriptionPlan, { nullable: true }) plan?: SubscriptionPlan,
+    @Arg('search', () => String, { nullable: true }) search?: string,
+    @Arg('first', () => Int, { nullable: true, defaultValue: 50 }) first?: number,
+    @Arg('after', () => String, { nullable: true }) after?: string,
+  ) {
+    return this.services.users.list(signedIn(ctx), { status, plan, search, first, after });
+  }
+
+  @Authorized(Role.ADMIN)
+  @Mutation(() => UserType)
+  suspendUser(
+    @Arg('id', () => ID) id: string,
+    @Ctx() ctx: GraphQLContext,
+    @Arg('reason', () => String, { nullable: true }) reason?: string,
+  ) {
+    return this.services.users.setStatus(signedIn(ctx), id, UserStatus.SUSPENDED, reason ?? null);
+  }
+
+  @Authorized(Role.ADMIN)
+  @Mutation(() => UserType)
+  activateUser(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext) {
+    return this.services.users.setStatus(signedIn(ctx), id, UserStatus.ACTIVE, null);
+  }
+
+  @Authorized(Role.ADMIN)
+  @Mutation(() => UserType)
+  banUser(
+    @Arg('id', () => ID) id: string,
+    @Ctx() ctx: GraphQLContext,
+    @Arg('reason', () => String, { nullable: true }) reason?: string,
+  ) {
+    return this.services.users.setStatus(signedIn(ctx), id, UserStatus.BANNED, reason ?? null);
+  }
+
+  @Authorized(Role.ADMIN)
+  @Query(() => [AuditEntryType])
+  auditLog(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('userId', () => ID, { nullable: true }) userId?: string,
+    @Arg('first', () => Int, { nullable: true, defaultValue: 100 }) first?: number,
+  ) {
+    return this.services.audit.list(signedIn(ctx).em, { userId: userId ?? null, first: pageSize(first, 100) });
+  }
+}
