@@ -1,0 +1,83 @@
+import type { Logger } from 'pino';
+import type { AppConfig } from '../../config/app-config';
+import { BinanceExchangeInfoCache } from './binance-exchange-info-cache';
+import { BinanceFuturesGateway } from './binance-futures-gateway';
+import { BinanceTimeOffsets } from './binance-time-offsets';
+import { ExchangeTrafficControl, type TrafficControlOptions } from './exchange-traffic-control';
+
+export interface BinanceEndpoints {
+  futuresUrl: string;
+  futuresTestnetUrl: string;
+  spotUrl: string;
+  futuresWsUrl: string;
+  /** Testnet websocket host; null lets the package use its own testnet host. */
+  futuresTestnetWsUrl?: string | null;
+}
+
+export interface BinanceCredentials {
+  apiKey: string;
+  apiSecret: string;
+  testnet: boolean;
+}
+
+export interface BinanceGatewayFactoryOptions {
+  timeoutMs?: number;
+  recvWindow?: number;
+  traffic?: ExchangeTrafficControl | TrafficControlOptions;
+}
+
+/**
+ * Builds per-user gateways that share what is per process, not per user:
+ * the IP's traffic control (one egress), the server-time offsets and the
+ * exchangeInfo filters cache.
+ */
+export class BinanceGatewayFactory {
+  readonly traffic: ExchangeTrafficControl;
+  readonly timeOffsets = new BinanceTimeOffsets();
+  readonly exchangeInfo = new BinanceExchangeInfoCache();
+
+  constructor(
+    private readonly endpoints: BinanceEndpoints,
+    private readonly logger: Logger,
+    private readonly options: BinanceGatewayFactoryOptions = {},
+  ) {
+    this.traffic = options.traffic instanceof ExchangeTrafficControl
+      ? options.traffic
+      : new ExchangeTrafficControl({ logger, ...options.traffic });
+  }
+
+  static fromConfig(
+    config: Pick<AppConfig, 'BINANCE_FUTURES_URL' | 'BINANCE_FUTURES_TESTNET_URL' | 'BINANCE_SPOT_URL' | 'BINANCE_FUTURES_WS_URL'>,
+    logger: Logger,
+    options: BinanceGatewayFactoryOptions = {},
+  ): BinanceGatewayFactory {
+    return new BinanceGatewayFactory(
+      {
+        futuresUrl: config.BINANCE_FUTURES_URL,
+        futuresTestnetUrl: config.BINANCE_FUTURES_TESTNET_URL,
+        spotUrl: config.BINANCE_SPOT_URL,
+        futuresWsUrl: config.BINANCE_FUTURES_WS_URL,
+      },
+      logger,
+      options,
+    );
+  }
+
+  create(credentials: BinanceCredentials): BinanceFuturesGateway {
+    const e = this.endpoints;
+    return new BinanceFuturesGateway({
+      apiKey: credentials.apiKey,
+      apiSecret: credentials.apiSecret,
+      testnet: credentials.testnet,
+      futuresUrl: credentials.testnet ? e.futuresTestnetUrl : e.futuresUrl,
+      spotUrl: e.spotUrl,
+      wsUrl: credentials.testnet ? e.futuresTestnetWsUrl ?? null : e.futuresWsUrl,
+      timeoutMs: this.options.timeoutMs,
+      recvWindow: this.options.recvWindow,
+      traffic: this.traffic,
+      timeOffsets: this.timeOffsets,
+      exchangeInfo: this.exchangeInfo,
+      logger: this.logger,
+    });
+  }
+}
