@@ -9,6 +9,22 @@ import { AuthService } from '../services/auth.service';
 import { MailService } from '../services/mail.service';
 import { TokenService } from '../services/token.service';
 import { UserService } from '../services/user.service';
+import { BinanceGatewayFactory } from '../engine/exchange/binance-gateway-factory';
+import { PaperGateway, PaperUserDataHub } from '../engine/exchange/paper-gateway';
+import { ConfigGatewayOpener } from '../engine/gateway-opener';
+import { DEFAULT_PLACEMENT_POLICY, OrderPlacer } from '../engine/execution/order-placement';
+import { systemClock } from '../engine/execution/execution-clock';
+import { PriceBook } from '../engine/price-book';
+import { SignalExecutor } from '../engine/signal-executor';
+import { SignalRouter } from '../engine/signal-router';
+import { UserContextCache } from '../engine/user-context';
+import { Topic } from '../realtime/topics';
+import { ExchangeConfigService } from '../services/exchange-config.service';
+import { KeyCipher } from '../services/key-cipher';
+import { KeyReverificationJob } from '../services/key-reverification.job';
+import { SignalService } from '../services/signal.service';
+import { TradingService } from '../services/trading.service';
+import Decimal from 'decimal.js';
 
 const LOGIN_LOCK = { limit: 5, lockMs: 15 * 60 * 1000 };
 
@@ -24,6 +40,17 @@ export interface Services {
   audit: AuditService;
   auth: AuthService;
   users: UserService;
+  cipher: KeyCipher;
+  binance: BinanceGatewayFactory;
+  prices: PriceBook;
+  exchangeConfigs: ExchangeConfigService;
+  keyReverification: KeyReverificationJob;
+  signals: SignalService;
+  trading: TradingService;
+  contexts: UserContextCache;
+  executor: SignalExecutor;
+  /** Tells every node to drop cached engine state for this user. */
+  userChanged(userId: string): void;
 }
 
 export function createServices(deps: { config: AppConfig; logger: Logger; orm: MikroORM; bus: EventBus }): Services {
@@ -36,11 +63,56 @@ export function createServices(deps: { config: AppConfig; logger: Logger; orm: M
   const mail = new MailService({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM, dataDir: config.dataDir }, logger.child({ module: 'mail' }));
   const audit = new AuditService();
   const auth = new AuthService({ tokens, mail, audit, loginAttempts, bus, publicUrl: config.publicUrl, logger: logger.child({ module: 'auth' }) });
-  const users = new UserService({ audit, auth, logger });
-  return { config, logger, orm, bus, redis, tokens, mail, audit, auth, users };
+  const userChanged = (userId: string) => bus.publish(Topic.USER_CHANGED, { userId });
+  const users = new UserService({ audit, auth, logger, onChanged: userChanged });
+
+  const cipher = new KeyCipher(config.secrets.masterKey, config.secrets.masterKeyPrevious);
+  const binance = BinanceGatewayFactory.fromConfig(config, logger.child({ module: 'binance' }));
+  const prices = new PriceBook();
+  const paperHub = new PaperUserDataHub();
+  const startingBalance = new Decimal(config.PAPER_STARTING_BALANCE);
+  const opener = new ConfigGatewayOpener({
+    cipher,
+    binance,
+    paper: (userId) => new PaperGateway({ em: orm.em, userId, prices, logger: logger.child({ module: 'paper' }), startingBalance, hub: paperHub }),
+  });
+  const exchangeConfigs = new ExchangeConfigService({
+    cipher,
+    gateways: opener,
+    audit,
+    mail,
+    logger: logger.child({ module: 'exchange-config' }),
+    symbol: config.STRATEGY_SYMBOL,
+    requireIpWhitelist: config.REQUIRE_IP_WHITELIST,
+    onChanged: userChanged,
+  });
+  const keyReverification = new KeyReverificationJob({ orm, exchangeConfigs, mail, logger: logger.child({ module: 'key-reverify' }) });
+  const signals = new SignalService({ bus, audit, symbol: config.STRATEGY_SYMBOL });
+  const engineLogger = logger.child({ module: 'engine' });
+  const contexts = new UserContextCache({ opener, logger: engineLogger, accountMaxAgeMs: 60_000 });
+  const placer = new OrderPlacer({
+    clock: systemClock,
+    waitForPause: () => systemClock.sleep(binance.traffic.pausedForMs),
+    onEvent: (event) => engineLogger.debug({ placement: event }, 'placement'),
+  }, DEFAULT_PLACEMENT_POLICY);
+  const executor = new SignalExecutor({
+    orm,
+    bus,
+    router: new SignalRouter(),
+    contexts,
+    placer,
+    prices,
+    logger: engineLogger,
+    options: { concurrency: config.ENGINE_CONCURRENCY, maxLagMs: config.SIGNAL_MAX_LAG_MS, userTimeoutMs: config.ENGINE_USER_TIMEOUT_MS },
+  });
+  return {
+    config, logger, orm, bus, redis, tokens, mail, audit, auth, users, cipher, binance, prices, exchangeConfigs,
+    keyReverification, signals, trading: new TradingService(), contexts, executor, userChanged,
+  };
 }
 
 export async function closeServices(services: Services): Promise<void> {
   services.mail.close();
+  await services.contexts.closeAll();
   await services.redis?.quit().catch(() => undefined);
 }

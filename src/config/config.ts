@@ -48,6 +48,7 @@ const envSchema = z.object({
   ENGINE_ENABLED: bool.default(true),
   ENGINE_CONCURRENCY: int(1, 1024).default(32),
   SIGNAL_MAX_LAG_MS: int(0, 86_400_000).default(30_000),
+  ENGINE_USER_TIMEOUT_MS: int(1000, 300_000).default(20_000),
   PROFIT_SHARE_MODE: z.enum(['daily', 'high_water_mark'], { message: 'must be daily or high_water_mark' }).default('daily'),
   REQUIRE_IP_WHITELIST: bool.default(false),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -12,8 +12,8 @@ export enum Topic {
   EXECUTION_REPORTS = 'EXECUTION_REPORTS',
   /** A user's sessions ended (logout-all, password change, suspension): sockets close. */
   SESSION_REVOKED = 'SESSION_REVOKED',
-  /** Test-only probe for cross-node delivery. */
-  BUS_PROBE = 'BUS_PROBE',
+  /** A user's config, plan, status or risk changed: engine caches for that user are dropped on every node. */
+  USER_CHANGED = 'USER_CHANGED',
 }
 
 export const userTopic = (topic: Topic, userId: string) => `${topic}:${userId}`;

@@ -1,6 +1,8 @@
 import { Authorized, Ctx, FieldResolver, Query, Resolver } from 'type-graphql';
 import type { Services } from '../app/services';
 import type { GraphQLContext } from '../schema/context';
+import { toExchangeConfigType } from '../schema/mappers';
+import { ExchangeConfigType } from '../schema/types/exchange-config.type';
 import { UserType } from '../schema/types/user.type';
 import { ViewerType } from '../schema/types/viewer.type';
 import { signedIn } from './signed-in';
@@ -19,5 +21,11 @@ export class ViewerResolver {
   @FieldResolver(() => UserType)
   user(@Ctx() ctx: GraphQLContext) {
     return this.services.users.me(signedIn(ctx));
+  }
+
+  @FieldResolver(() => ExchangeConfigType, { nullable: true })
+  async exchangeConfig(@Ctx() ctx: GraphQLContext): Promise<ExchangeConfigType | null> {
+    const config = await this.services.exchangeConfigs.get(signedIn(ctx));
+    return config ? toExchangeConfigType(config) : null;
   }
 }

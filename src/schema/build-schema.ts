@@ -8,12 +8,18 @@ import type { BusPubSub } from '../realtime/event-bus';
 import { AccountResolver } from '../resolvers/account.resolver';
 import { AdminUserResolver } from '../resolvers/admin-user.resolver';
 import { AuthResolver } from '../resolvers/auth.resolver';
+import { ExchangeConfigResolver } from '../resolvers/exchange-config.resolver';
+import { SignalResolver } from '../resolvers/signal.resolver';
+import { TradingResolver } from '../resolvers/trading.resolver';
 import { SubscriptionResolver } from '../resolvers/subscription.resolver';
 import { ViewerResolver } from '../resolvers/viewer.resolver';
 import { authChecker } from './auth-checker';
 import { DateTimeScalar } from './scalars';
 
-export const RESOLVERS = [AuthResolver, ViewerResolver, AccountResolver, AdminUserResolver, SubscriptionResolver] as const;
+export const RESOLVERS = [
+  AuthResolver, ViewerResolver, AccountResolver, AdminUserResolver, ExchangeConfigResolver, TradingResolver, SignalResolver,
+  SubscriptionResolver,
+] as const;
 
 /** Resolvers are built once, each receiving the process's services. */
 function containerFor(services: Services | null): ContainerType {

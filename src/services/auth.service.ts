@@ -149,7 +149,6 @@ export class AuthService {
       // Unknown email and wrong password answer the same.
       throw unauthenticated('Email or password is incorrect');
     }
-    if (user.status === UserStatus.PENDING) throw forbidden('Verify your email address first');
     if (user.status === UserStatus.SUSPENDED || user.status === UserStatus.BANNED) {
       throw forbidden(`This account is ${user.status.toLowerCase()}`);
     }
@@ -181,7 +180,7 @@ export class AuthService {
         return { error: 'reuse' as const, userId: session.user.id, sessionId: session.familyId };
       }
       const user = session.user;
-      if (user.status !== UserStatus.ACTIVE) return { error: 'invalid' as const };
+      if (user.status !== UserStatus.ACTIVE && user.status !== UserStatus.PENDING) return { error: 'invalid' as const };
       this.deps.audit.record(tx, { action: 'auth.refresh', userId: user.id, actorId: user.id, ip: scope.ip });
       return { result: await this.startSession(tx, user, scope.ip, session.familyId) };
     });
@@ -227,7 +226,10 @@ export class AuthService {
     const claims = await this.deps.tokens.verifyAccess(bearer);
     const user = await em.findOne(User, { id: claims.userId });
     if (!user || user.tokenVersion !== claims.tokenVersion) throw unauthenticated('Access token revoked; sign in again');
-    if (user.status !== UserStatus.ACTIVE) throw unauthenticated(`This account is ${user.status.toLowerCase()}`);
+    // A PENDING user may sign in (to resend the mail, look around); trading needs ACTIVE and is checked where it matters.
+    if (user.status !== UserStatus.ACTIVE && user.status !== UserStatus.PENDING) {
+      throw unauthenticated(`This account is ${user.status.toLowerCase()}`);
+    }
     const live = await em.count(
       Session,
       { familyId: claims.sessionId, user: user.id, revokedAt: null },

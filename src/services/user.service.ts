@@ -22,7 +22,7 @@ export interface UserFilter {
 
 /** The account itself (the signed-in user's own) and the admin's user operations. */
 export class UserService {
-  constructor(private readonly deps: { audit: AuditService; auth: AuthService; logger: Logger }) {}
+  constructor(private readonly deps: { audit: AuditService; auth: AuthService; logger: Logger; onChanged?: (userId: string) => void }) {}
 
   async me(scope: SignedInScope): Promise<User> {
     return scope.em.findOneOrFail(User, { id: scope.actor.id });
@@ -64,6 +64,7 @@ export class UserService {
       ip: scope.ip,
     });
     await scope.em.flush();
+    this.deps.onChanged?.(user.id);
     return user;
   }
 
@@ -119,6 +120,7 @@ export class UserService {
       });
     });
     if (ending) this.deps.auth.announceRevoked({ userId: user.id });
+    this.deps.onChanged?.(user.id);
     return user;
   }
 

@@ -1,0 +1,14 @@
+import Decimal from 'decimal.js';
+
+/** Latest trade price per symbol, fed by the market feed; read by paper accounts and manual signals. */
+export class PriceBook {
+  private readonly prices = new Map<string, { price: Decimal; at: Date }>();
+
+  set(symbol: string, price: Decimal.Value, at = new Date()): void {
+    this.prices.set(symbol, { price: new Decimal(price), at });
+  }
+
+  latestPrice(symbol: string): Decimal | null {
+    return this.prices.get(symbol)?.price ?? null;
+  }
+}

@@ -1,0 +1,409 @@
+import { randomUUID } from 'node:crypto';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import Decimal from 'decimal.js';
+import type { Logger } from 'pino';
+import { ExecutionReportRecord } from '../entities/execution-report.entity';
+import { ExecutionStatus, OrderOrigin, OrderSide, OrderStatus, PositionSide, SignalAction } from '../entities/enums';
+import { OWNER_FILTER } from '../entities/owner-filter';
+import { Order } from '../entities/order.entity';
+import { Position } from '../entities/position.entity';
+import type { Signal } from '../entities/signal.entity';
+import { UserExchangeConfig } from '../entities/user-exchange-config.entity';
+import { UserExecution } from '../entities/user-execution.entity';
+import type { EventBus } from '../realtime/event-bus';
+import { Topic } from '../realtime/topics';
+import { deriveClientOrderId } from './execution/client-order-id';
+import { systemClock, type ExecutionClock } from './execution/execution-clock';
+import { fanOut, type LateSettlement } from './execution/multi-user-executor';
+import type { OrderPlacer, PlacementOutcome } from './execution/order-placement';
+import { sizeCloseOrder, sizeOpenOrder } from './execution/sizing';
+import { slippageRatio } from './execution/slippage';
+import type { OrderResult } from './exchange/exchange-gateway';
+import { toExecutionEvent, toOrderEvent, toPositionEvent, toReportEvent } from './engine-events';
+import type { Candidate, SignalRouter } from './signal-router';
+import type { UserContextCache } from './user-context';
+
+export interface PriceSource {
+  latestPrice(symbol: string): Decimal | null;
+}
+
+export interface UserOutcome {
+  userId: string;
+  status: ExecutionStatus;
+  reason: string | null;
+  order: Order | null;
+  fillPrice: string | null;
+  slippage: string | null;
+}
+
+export interface ExecutionReport {
+  signal: Signal;
+  total: number;
+  placed: number;
+  skipped: number;
+  failed: number;
+  durationMs: number;
+  results: UserExecution[];
+}
+
+export interface SignalExecutorOptions {
+  concurrency: number;
+  maxLagMs: number;
+  /** Whole budget of one user's task; the placement deadline sits inside it. */
+  userTimeoutMs: number;
+}
+
+const UNKNOWN_REASON = 'outcome unknown, reconciling';
+const FINAL: ReadonlySet<OrderStatus> = new Set([OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.REJECTED, OrderStatus.EXPIRED, OrderStatus.FAILED]);
+
+/**
+ * Executes one signal on every selected account: one task per user on a
+ * bounded pool, dispatch order rotated per signal, each task with its own
+ * deadline, outcomes gathered with allSettled into one report.
+ */
+export class SignalExecutor {
+  constructor(
+    private readonly deps: {
+      orm: MikroORM;
+      bus: EventBus;
+      router: SignalRouter;
+      contexts: UserContextCache;
+      placer: OrderPlacer;
+      prices: PriceSource;
+      logger: Logger;
+      options: SignalExecutorOptions;
+      clock?: ExecutionClock;
+    },
+  ) {}
+
+  private get clock(): ExecutionClock {
+    return this.deps.clock ?? systemClock;
+  }
+
+  async execute(signal: Signal): Promise<ExecutionReport> {
+    const started = Date.now();
+    const { options } = this.deps;
+    const routing = await this.deps.router.route(this.deps.orm.em.fork(), signal, new Date());
+    const outcomes = new Map<string, UserOutcome & { rank: number | null; latencyMs: number }>();
+    for (const skip of routing.skipped) {
+      outcomes.set(skip.userId, { ...this.skip(skip.userId, skip.reason), rank: null, latencyMs: 0 });
+    }
+
+    const report = await fanOut(
+      routing.eligible.map((candidate) => ({
+        key: candidate.userId,
+        run: ({ signal: abort }: { signal: AbortSignal }) => this.executeForUser(signal, candidate, abort),
+      })),
+      {
+        concurrency: options.concurrency,
+        taskTimeoutMs: options.userTimeoutMs,
+        rotation: signal.id,
+        clock: this.clock,
+        onLateSettle: (late) => void this.settleLate(signal, late as LateSettlement<UserOutcome>),
+      },
+    );
+    for (const r of report.results) {
+      const base =
+        r.status === 'fulfilled'
+          ? r.value
+          : r.status === 'timeout'
+            ? { ...this.failed(r.key, UNKNOWN_REASON) }
+            : this.failed(r.key, 'internal error while executing; see the server log');
+      if (r.status === 'rejected') this.deps.logger.error({ userId: r.key, signalId: signal.id, err: r.error }, 'user task failed');
+      outcomes.set(r.key, { ...base, rank: r.rank, latencyMs: Math.round(r.latencyMs) });
+    }
+
+    const results = await this.persist(signal, [...outcomes.values()], Date.now() - started);
+    const summary: ExecutionReport = {
+      signal,
+      total: results.length,
+      placed: results.filter((r) => r.status === ExecutionStatus.PLACED).length,
+      skipped: results.filter((r) => r.status === ExecutionStatus.SKIPPED).length,
+      failed: results.filter((r) => r.status === ExecutionStatus.FAILED).length,
+      durationMs: Date.now() - started,
+      results,
+    };
+    this.publish(summary);
+    this.deps.logger.info(
+      { signalId: signal.id, action: signal.action, total: summary.total, placed: summary.placed, skipped: summary.skipped, failed: summary.failed, durationMs: summary.durationMs },
+      'signal executed',
+    );
+    return summary;
+  }
+
+  /** One user's whole path; never throws for a user-level problem (those are outcomes). */
+  async executeForUser(signal: Signal, candidate: Candidate, abort: AbortSignal): Promise<UserOutcome> {
+    const { userId } = candidate;
+    const opening = signal.action !== SignalAction.CLOSE;
+    const lag = Date.now() - signal.createdAt.getTime();
+    if (opening && lag > this.deps.options.maxLagMs) {
+      return this.skip(userId, `signal is ${lag} ms old, over the ${this.deps.options.maxLagMs} ms limit: not placed late`);
+    }
+    const em = this.deps.orm.em.fork();
+    em.setFilterParams(OWNER_FILTER, { userId });
+    const ctx = await this.deps.contexts.get(candidate.config);
+    const gateway = ctx.gateway;
+    const price = signal.referencePrice ? new Decimal(signal.referencePrice) : this.deps.prices.latestPrice(signal.symbol);
+    if (!price) return this.failed(userId, 'no market price to size the order with');
+
+    let sizing;
+    try {
+      if (opening) {
+        const direction = signal.action === SignalAction.OPEN_LONG ? PositionSide.LONG : PositionSide.SHORT;
+        const [account, filters, position] = await Promise.all([
+          this.deps.contexts.account(ctx),
+          gateway.getSymbolFilters(signal.symbol),
+          em.findOne(Position, { user: userId, symbol: signal.symbol }),
+        ]);
+        if (position && position.side === direction) return this.skip(userId, `already ${direction.toLowerCase()} ${position.quantity} ${signal.symbol}`);
+        if (position && position.side !== PositionSide.FLAT) {
+          return this.skip(userId, `a ${position.side.toLowerCase()} position is open; it must be closed first`);
+        }
+        sizing = sizeOpenOrder({
+          direction,
+          equity: account.equity,
+          maxPositionPct: ctx.maxPositionPct,
+          strength: new Decimal(signal.strength),
+          leverage: ctx.leverage,
+          price,
+          filters,
+        });
+      } else {
+        // Exits size from the exchange's own figure, not ours.
+        const live = await gateway.getPosition(signal.symbol);
+        if (live.positionAmt.isZero()) {
+          await this.flatten(em, userId, signal.symbol);
+          return this.skip(userId, 'no open position on the exchange');
+        }
+        sizing = sizeCloseOrder({ positionAmt: live.positionAmt, price });
+      }
+    } catch (err) {
+      return this.fromError(userId, err);
+    }
+    if (sizing.kind === 'skip') return this.skip(userId, sizing.reason);
+
+    const clientOrderId = deriveClientOrderId(gateway.clientOrderIdPrefix(), signal.id, userId);
+    const order = await this.pendingOrder(em, signal, userId, clientOrderId, sizing);
+    if (FINAL.has(order.status)) return this.fromStoredOrder(userId, order, price, signal);
+
+    const request = { symbol: signal.symbol, side: sizing.side, quantity: sizing.quantity, clientOrderId, reduceOnly: sizing.reduceOnly };
+    const deadline = this.clock.now() + Math.max(1000, this.deps.options.userTimeoutMs - 2000);
+    // A row that was already PENDING (a restart mid fan-out) is looked up before anything is sent again.
+    const existing = order.exchangeOrderId === null && order.createdAt.getTime() < Date.now() - 1000
+      ? await gateway.getOrder(signal.symbol, clientOrderId).catch(() => null)
+      : null;
+    const outcome: PlacementOutcome = existing
+      ? { status: 'PLACED', order: existing, adopted: true, sends: 0 }
+      : await this.deps.placer.place(gateway, request, deadline, abort);
+    return this.record(em, userId, signal, order, outcome, price);
+  }
+
+  private async pendingOrder(
+    em: ReturnType<MikroORM['em']['fork']>,
+    signal: Signal,
+    userId: string,
+    clientOrderId: string,
+    sizing: { side: 'BUY' | 'SELL'; quantity: Decimal; reduceOnly: boolean },
+  ): Promise<Order> {
+    // Inserted before sending; the unique client id means a re-run never creates a second order.
+    const inserted = await em
+      .createQueryBuilder(Order)
+      .insert({
+        id: randomUUID(),
+        user: userId,
+        signal: signal.id,
+        clientOrderId,
+        origin: signal.source === 'MANUAL' ? OrderOrigin.MANUAL : OrderOrigin.STRATEGY,
+        symbol: signal.symbol,
+        side: sizing.side === 'BUY' ? OrderSide.BUY : OrderSide.SELL,
+        type: 'MARKET',
+        quantity: sizing.quantity.toString(),
+        executedQty: '0',
+        reduceOnly: sizing.reduceOnly,
+        status: OrderStatus.PENDING,
+        createdAt: new Date(),
+        updatedAt: new Date(),
+      })
+      .onConflict('client_order_id')
+      .ignore()
+      .execute('run');
+    void inserted;
+    return em.findOneOrFail(Order, { clientOrderId });
+  }
+
+  private async record(
+    em: ReturnType<MikroORM['em']['fork']>,
+    userId: string,
+    signal: Signal,
+    order: Order,
+    outcome: PlacementOutcome,
+    reference: Decimal,
+  ): Promise<UserOutcome> {
+    if (outcome.status === 'UNKNOWN') {
+      order.error = UNKNOWN_REASON;
+      await em.flush();
+      this.deps.bus.publishToUser(Topic.ORDER_UPDATED, userId, toOrderEvent(order));
+      return this.failed(userId, UNKNOWN_REASON, order);
+    }
+    if (outcome.status === 'FAILED') {
+      applyResult(order, outcome.order);
+      if (!outcome.order || outcome.order.executedQty.isZero()) order.status = outcome.order ? order.status : OrderStatus.FAILED;
+      order.error = outcome.reason;
+      if (outcome.errorKind === 'authentication') await this.markKeyInvalid(em, userId, outcome.reason);
+      await em.flush();
+      this.deps.bus.publishToUser(Topic.ORDER_UPDATED, userId, toOrderEvent(order));
+      return this.failed(userId, outcome.reason, order);
+    }
+    applyResult(order, outcome.order);
+    order.error = null;
+    const position = await this.applyFill(em, userId, signal, outcome.order);
+    await em.flush();
+    this.deps.bus.publishToUser(Topic.ORDER_UPDATED, userId, toOrderEvent(order));
+    if (position) this.deps.bus.publishToUser(Topic.POSITION_UPDATED, userId, toPositionEvent(position));
+    return this.fromStoredOrder(userId, order, reference, signal);
+  }
+
+  /** Our position view after a fill; the user-data stream and the reconciler refine it. */
+  private async applyFill(em: ReturnType<MikroORM['em']['fork']>, userId: string, signal: Signal, fill: OrderResult): Promise<Position | null> {
+    if (fill.executedQty.isZero()) return null;
+    let position = await em.findOne(Position, { user: userId, symbol: signal.symbol });
+    position ??= em.create(Position, { user: userId, symbol: signal.symbol });
+    if (fill.reduceOnly || signal.action === SignalAction.CLOSE) {
+      const left = new Decimal(position.quantity).minus(fill.executedQty);
+      if (left.lte(0)) {
+        Object.assign(position, { side: PositionSide.FLAT, quantity: '0', entryPrice: '0', unrealizedPnl: '0', openedByStrategy: false });
+      } else {
+        position.quantity = left.toString();
+      }
+    } else {
+      const side = fill.side === 'BUY' ? PositionSide.LONG : PositionSide.SHORT;
+      const qty = position.side === side ? new Decimal(position.quantity).plus(fill.executedQty) : fill.executedQty;
+      const avg = fill.avgPrice ?? new Decimal(0);
+      const entry = position.side === side
+        ? new Decimal(position.entryPrice).times(position.quantity).plus(avg.times(fill.executedQty)).div(qty)
+        : avg;
+      Object.assign(position, {
+        side,
+        quantity: qty.toString(),
+        entryPrice: entry.toDecimalPlaces(10).toString(),
+        markPrice: avg.toString(),
+        openedByStrategy: true,
+      });
+      const config = await em.findOne(UserExchangeConfig, { user: userId });
+      if (config) position.leverage = config.leverage;
+    }
+    position.updatedAt = new Date();
+    return position;
+  }
+
+  private async flatten(em: ReturnType<MikroORM['em']['fork']>, userId: string, symbol: string): Promise<void> {
+    const position = await em.findOne(Position, { user: userId, symbol });
+    if (!position || position.side === PositionSide.FLAT) return;
+    Object.assign(position, { side: PositionSide.FLAT, quantity: '0', entryPrice: '0', unrealizedPnl: '0', openedByStrategy: false, updatedAt: new Date() });
+    await em.flush();
+    this.deps.bus.publishToUser(Topic.POSITION_UPDATED, userId, toPositionEvent(position));
+  }
+
+  private async markKeyInvalid(em: ReturnType<MikroORM['em']['fork']>, userId: string, reason: string): Promise<void> {
+    const config = await em.findOne(UserExchangeConfig, { user: userId });
+    if (!config) return;
+    config.isValid = false;
+    config.lastVerifyError = reason;
+    this.deps.contexts.invalidate(userId);
+  }
+
+  private fromStoredOrder(userId: string, order: Order, reference: Decimal, signal: Signal): UserOutcome {
+    if (order.status === OrderStatus.FAILED || order.status === OrderStatus.REJECTED || order.status === OrderStatus.EXPIRED) {
+      return this.failed(userId, order.error ?? `order ${order.status.toLowerCase()}`, order);
+    }
+    const fill = order.avgPrice ? new Decimal(order.avgPrice) : null;
+    return {
+      userId,
+      status: ExecutionStatus.PLACED,
+      reason: signal.action === SignalAction.CLOSE ? 'position closed' : null,
+      order,
+      fillPrice: fill ? fill.toString() : null,
+      slippage: fill && !fill.isZero() ? slippageRatio(order.side, fill, reference).toDecimalPlaces(10).toString() : null,
+    };
+  }
+
+  private fromError(userId: string, err: unknown): UserOutcome {
+    const message = err instanceof Error && 'action' in err ? err.message : 'internal error while executing; see the server log';
+    if (!(err instanceof Error && 'action' in err)) this.deps.logger.error({ userId, err }, 'unexpected error before placing');
+    return this.failed(userId, message);
+  }
+
+  private skip(userId: string, reason: string): UserOutcome {
+    return { userId, status: ExecutionStatus.SKIPPED, reason, order: null, fillPrice: null, slippage: null };
+  }
+
+  private failed(userId: string, reason: string, order: Order | null = null): UserOutcome {
+    return { userId, status: ExecutionStatus.FAILED, reason, order, fillPrice: null, slippage: null };
+  }
+
+  /** All rows and the summary in one transaction: N users cost one insert, not N. */
+  private async persist(
+    signal: Signal,
+    outcomes: Array<UserOutcome & { rank: number | null; latencyMs: number }>,
+    durationMs: number,
+  ): Promise<UserExecution[]> {
+    const em = this.deps.orm.em.fork();
+    const rows = outcomes.map((o) =>
+      em.create(
+        UserExecution,
+        {
+          signal: signal.id,
+          user: o.userId,
+          status: o.status,
+          reason: o.reason,
+          order: o.order?.id ?? null,
+          dispatchRank: o.rank,
+          latencyMs: o.latencyMs,
+          fillPrice: o.fillPrice,
+          slippage: o.slippage,
+          createdAt: new Date(),
+        },
+        { persist: true },
+      ),
+    );
+    const counts = { placed: 0, skipped: 0, failed: 0 };
+    for (const o of outcomes) counts[o.status.toLowerCase() as 'placed' | 'skipped' | 'failed'] += 1;
+    em.create(ExecutionReportRecord, { signal: signal.id, total: outcomes.length, ...counts, durationMs, createdAt: new Date() }, { persist: true });
+    await em.flush();
+    // The response and the events carry the order rows as the tasks left them.
+    const byId = new Map(outcomes.filter((o) => o.order).map((o) => [o.order!.id, o.order!]));
+    for (const row of rows) if (row.order) (row as { order: unknown }).order = byId.get(row.order.id) ?? row.order;
+    return rows;
+  }
+
+  /** A task that outlived its timeout finished after all: its real outcome replaces "unknown". */
+  private async settleLate(signal: Signal, late: LateSettlement<UserOutcome>): Promise<void> {
+    if (late.status !== 'fulfilled') return;
+    const outcome = late.value;
+    try {
+      const em = this.deps.orm.em.fork();
+      await em.nativeUpdate(
+        UserExecution,
+        { signal: signal.id, user: outcome.userId },
+        { status: outcome.status, reason: outcome.reason, order: outcome.order?.id ?? null, fillPrice: outcome.fillPrice, slippage: outcome.slippage },
+        { filters: { [OWNER_FILTER]: false } },
+      );
+    } catch (err) {
+      this.deps.logger.error({ err, userId: outcome.userId, signalId: signal.id }, 'recording a late outcome failed');
+    }
+  }
+
+  private publish(report: ExecutionReport): void {
+    for (const row of report.results) this.deps.bus.publishToUser(Topic.EXECUTION_RESULT, row.user.id, toExecutionEvent(row));
+    this.deps.bus.publish(Topic.EXECUTION_REPORTS, toReportEvent(report));
+  }
+}
+
+function applyResult(order: Order, result: OrderResult | null): void {
+  if (!result) return;
+  order.exchangeOrderId = result.exchangeOrderId;
+  order.status = result.status as OrderStatus;
+  order.executedQty = result.executedQty.toString();
+  order.avgPrice = result.avgPrice ? result.avgPrice.toString() : null;
+  order.updatedAt = new Date();
+}

@@ -1,0 +1,82 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { Exchange, PositionSide, SignalAction, UserStatus } from '../entities/enums';
+import { OWNER_FILTER } from '../entities/owner-filter';
+import { Position } from '../entities/position.entity';
+import type { Signal } from '../entities/signal.entity';
+import { UserExchangeConfig } from '../entities/user-exchange-config.entity';
+import { UserRiskState } from '../entities/user-risk-state.entity';
+import { planBlocker } from '../services/plans';
+
+const NO_OWNER = { filters: { [OWNER_FILTER]: false } } as const;
+
+export interface Candidate {
+  userId: string;
+  config: UserExchangeConfig;
+  /** Our view of the strategy position (CLOSE signals), null for OPEN. */
+  position: Position | null;
+}
+
+export interface Routing {
+  eligible: Candidate[];
+  skipped: Array<{ userId: string; reason: string }>;
+}
+
+/**
+ * Who receives a signal (DESIGN §4 "Signal → orders"). An OPEN goes to
+ * ACTIVE users with a valid key, not risk-locked and entitled by plan. A CLOSE
+ * goes to everyone holding a position the strategy opened who has a usable
+ * key, whatever their lock, plan or status: a lock blocks new risk, never the exit.
+ * Two queries for any number of users.
+ */
+export class SignalRouter {
+  async route(em: EntityManager, signal: Signal, now: Date): Promise<Routing> {
+    return signal.action === SignalAction.CLOSE ? this.routeClose(em, signal) : this.routeOpen(em, now);
+  }
+
+  private async routeOpen(em: EntityManager, now: Date): Promise<Routing> {
+    const configs = await em.find(UserExchangeConfig, {}, { ...NO_OWNER, populate: ['user', 'apiKeyEnc', 'apiSecretEnc'] });
+    const risks = new Map(
+      (await em.find(UserRiskState, { user: { $in: configs.map((c) => c.user.id) } }, NO_OWNER)).map((r) => [r.user.id, r]),
+    );
+    const routing: Routing = { eligible: [], skipped: [] };
+    for (const config of configs) {
+      const user = config.user;
+      const reason =
+        user.status !== UserStatus.ACTIVE
+          ? `account ${user.status.toLowerCase()}`
+          : !config.isValid
+            ? `exchange key not valid: ${config.lastVerifyError ?? 'not verified'}`
+            : risks.get(user.id)?.isLocked
+              ? `risk locked: ${risks.get(user.id)?.lockedReason ?? 'limit reached'}`
+              : planBlocker(user, now);
+      if (reason) routing.skipped.push({ userId: user.id, reason });
+      else routing.eligible.push({ userId: user.id, config, position: null });
+    }
+    return routing;
+  }
+
+  private async routeClose(em: EntityManager, signal: Signal): Promise<Routing> {
+    const positions = await em.find(
+      Position,
+      { symbol: signal.symbol, side: { $ne: PositionSide.FLAT }, openedByStrategy: true },
+      NO_OWNER,
+    );
+    const configs = new Map(
+      (
+        await em.find(
+          UserExchangeConfig,
+          { user: { $in: positions.map((p) => p.user.id) } },
+          { ...NO_OWNER, populate: ['user', 'apiKeyEnc', 'apiSecretEnc'] },
+        )
+      ).map((c) => [c.user.id, c]),
+    );
+    const routing: Routing = { eligible: [], skipped: [] };
+    for (const position of positions) {
+      const config = configs.get(position.user.id);
+      const usable = config && (config.exchange === Exchange.PAPER || (config.apiKeyEnc && config.apiSecretEnc));
+      if (!config || !usable) routing.skipped.push({ userId: position.user.id, reason: 'no usable exchange key to close the position with' });
+      else routing.eligible.push({ userId: position.user.id, config, position });
+    }
+    return routing;
+  }
+}

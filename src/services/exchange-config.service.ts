@@ -1,0 +1,224 @@
+import Decimal from 'decimal.js';
+import type { Logger } from 'pino';
+import type { ExchangeGateway, KeyPermissions } from '../engine/exchange/exchange-gateway';
+import { ExchangeError, AuthenticationError } from '../engine/exchange/exchange-errors';
+import { Exchange, UserStatus } from '../entities/enums';
+import { User } from '../entities/user.entity';
+import { UserExchangeConfig } from '../entities/user-exchange-config.entity';
+import { badInput, notFound } from '../errors/app-error';
+import type { AuditService } from './audit.service';
+import type { MailService } from './mail.service';
+import { PLAN_RULES } from './plans';
+import type { SignedInScope } from './scope';
+
+const BINANCE_KEY_SHAPE = /^[A-Za-z0-9]{64}$/;
+
+export interface ExchangeConfigInputData {
+  exchange?: Exchange | null;
+  apiKey?: string | null;
+  apiSecret?: string | null;
+  testnet?: boolean | null;
+  leverage?: number | null;
+  maxPositionPct?: number | null;
+}
+
+/** Seals API credentials to one user (AES-256-GCM, user id as AAD). */
+export interface CredentialCipher {
+  encrypt(plaintext: string, userId: string): string;
+  decrypt(ciphertext: string, userId: string): string;
+}
+
+/** Builds the gateway for a stored config; the decrypted secret lives only inside it. */
+export interface GatewayOpener {
+  open(config: UserExchangeConfig, userId: string): Promise<ExchangeGateway>;
+}
+
+export interface VerifyOutcome {
+  ok: boolean;
+  reason: string | null;
+  config: UserExchangeConfig;
+}
+
+export const maskApiKey = (key: string) => `${key.slice(0, 4)}…${key.slice(-4)}`;
+
+/** Binding, verifying and removing a user's exchange account (DESIGN §4 "API key binding"). */
+export class ExchangeConfigService {
+  constructor(
+    private readonly deps: {
+      cipher: CredentialCipher;
+      gateways: GatewayOpener;
+      audit: AuditService;
+      mail: MailService;
+      logger: Logger;
+      symbol: string;
+      requireIpWhitelist: boolean;
+      /** Told whenever a user's config changes, so cached engine state is dropped. */
+      onChanged?: (userId: string) => void;
+    },
+  ) {}
+
+  get(scope: SignedInScope): Promise<UserExchangeConfig | null> {
+    return scope.em.findOne(UserExchangeConfig, { user: scope.actor.id });
+  }
+
+  async set(scope: SignedInScope, input: ExchangeConfigInputData): Promise<UserExchangeConfig> {
+    const user = await scope.em.findOneOrFail(User, { id: scope.actor.id });
+    if (user.status !== UserStatus.ACTIVE) throw badInput('Verify your email address before binding an exchange account');
+    const existing = await scope.em.findOne(UserExchangeConfig, { user: user.id }, { populate: ['apiKeyEnc', 'apiSecretEnc'] });
+    const exchange = input.exchange ?? existing?.exchange ?? Exchange.BINANCE;
+    const leverage = input.leverage ?? existing?.leverage ?? 1;
+    if (!Number.isInteger(leverage) || leverage < 1 || leverage > 125) {
+      throw badInput('leverage must be a whole number from 1 to 125', 'leverage');
+    }
+    const cap = PLAN_RULES[user.subscription].maxPositionPct;
+    const pct = input.maxPositionPct ?? (existing ? Number(existing.maxPositionPct) : Math.min(0.05, cap.toNumber()));
+    if (!Number.isFinite(pct) || pct <= 0 || new Decimal(pct).gt(cap)) {
+      throw badInput(`maxPositionPct must be above 0 and at most ${cap.toString()} on the ${user.subscription} plan`, 'maxPositionPct');
+    }
+    const keyChange = input.apiKey != null || input.apiSecret != null;
+    if (exchange === Exchange.BINANCE) {
+      const hasStored = existing?.exchange === Exchange.BINANCE && existing.apiKeyEnc && existing.apiSecretEnc;
+      if (!hasStored && (input.apiKey == null || input.apiSecret == null)) {
+        throw badInput('apiKey and apiSecret are required to bind a Binance account', input.apiKey == null ? 'apiKey' : 'apiSecret');
+      }
+      if (keyChange && (input.apiKey == null || input.apiSecret == null)) {
+        throw badInput('Send apiKey and apiSecret together when replacing the key', input.apiKey == null ? 'apiKey' : 'apiSecret');
+      }
+      if (input.apiKey != null && !BINANCE_KEY_SHAPE.test(input.apiKey)) {
+        throw badInput('apiKey must be the 64 letters and digits Binance shows for the key', 'apiKey');
+      }
+      if (input.apiSecret != null && !BINANCE_KEY_SHAPE.test(input.apiSecret)) {
+        throw badInput('apiSecret must be the 64 letters and digits Binance shows for the secret', 'apiSecret');
+      }
+    } else if (keyChange) {
+      throw badInput('A PAPER account takes no API key', input.apiKey != null ? 'apiKey' : 'apiSecret');
+    }
+
+    const config = existing ?? scope.em.create(UserExchangeConfig, { user: user.id });
+    config.exchange = exchange;
+    config.leverage = leverage;
+    config.maxPositionPct = new Decimal(pct).toString();
+    if (input.testnet != null) config.testnet = input.testnet;
+    if (exchange === Exchange.PAPER) {
+      config.apiKeyEnc = null;
+      config.apiSecretEnc = null;
+      config.apiKeyMasked = 'PAPER';
+      config.testnet = false;
+    } else if (input.apiKey != null && input.apiSecret != null) {
+      config.apiKeyEnc = this.deps.cipher.encrypt(input.apiKey, user.id);
+      config.apiSecretEnc = this.deps.cipher.encrypt(input.apiSecret, user.id);
+      config.apiKeyMasked = maskApiKey(input.apiKey);
+    }
+    // Any change needs a fresh verification before the engine trades on it.
+    config.isValid = false;
+    config.lastVerifyError = 'not verified yet';
+    this.deps.audit.record(scope.em, {
+      action: existing ? 'exchange.update_config' : 'exchange.set_config',
+      userId: user.id,
+      actorId: user.id,
+      detail: `${exchange} leverage ${leverage} maxPositionPct ${config.maxPositionPct}${keyChange ? ' (new key ' + config.apiKeyMasked + ')' : ''}`,
+      ip: scope.ip,
+    });
+    await scope.em.flush();
+    this.deps.onChanged?.(user.id);
+    return (await this.verifyConfig(scope, config)).config;
+  }
+
+  async verify(scope: SignedInScope): Promise<VerifyOutcome> {
+    const config = await scope.em.findOne(UserExchangeConfig, { user: scope.actor.id });
+    if (!config) throw notFound('Exchange configuration');
+    return this.verifyConfig(scope, config);
+  }
+
+  async remove(scope: SignedInScope): Promise<boolean> {
+    const config = await scope.em.findOne(UserExchangeConfig, { user: scope.actor.id });
+    if (!config) throw notFound('Exchange configuration');
+    scope.em.remove(config);
+    this.deps.audit.record(scope.em, {
+      action: 'exchange.delete_config',
+      userId: scope.actor.id,
+      actorId: scope.actor.id,
+      detail: `${config.exchange} ${config.apiKeyMasked}`,
+      ip: scope.ip,
+    });
+    await scope.em.flush();
+    this.deps.onChanged?.(scope.actor.id);
+    return true;
+  }
+
+  /**
+   * Checks the key against the exchange and records the verdict. Never throws
+   * for an exchange problem: an unreachable exchange is `isValid: false` with a
+   * reason, not a server error.
+   */
+  async verifyConfig(scope: Pick<SignedInScope, 'em' | 'ip'> & { actorId?: string | null }, config: UserExchangeConfig): Promise<VerifyOutcome> {
+    const userId = config.user.id;
+    let reason: string | null = null;
+    let permissions: KeyPermissions | null = null;
+    let gateway: ExchangeGateway | null = null;
+    try {
+      gateway = await this.deps.gateways.open(config, userId);
+      permissions = await gateway.getKeyPermissions();
+      reason = this.permissionProblem(permissions);
+      if (!reason) {
+        await gateway.getAccount();
+        if ((await gateway.getPositionMode()) === 'HEDGE') {
+          reason = 'hedge mode is on for this futures account; switch it to one-way mode in the Binance futures settings';
+        } else {
+          await gateway.setLeverage(this.deps.symbol, config.leverage);
+        }
+      }
+    } catch (err) {
+      reason = this.describeFailure(err, userId);
+    } finally {
+      await gateway?.close().catch(() => undefined);
+    }
+    const ok = reason === null;
+    config.isValid = ok;
+    config.lastVerifiedAt = new Date();
+    config.lastVerifyError = reason;
+    config.permissions = permissions
+      ? {
+          canRead: permissions.canRead,
+          canTrade: permissions.futuresEnabled && permissions.canTrade,
+          canWithdraw: permissions.canWithdraw,
+          canTransfer: permissions.canTransferInternal || permissions.canTransferUniversal,
+          ipRestricted: permissions.ipRestricted,
+        }
+      : config.permissions;
+    this.deps.audit.record(scope.em, {
+      action: 'exchange.verify',
+      userId,
+      actorId: scope.actorId === undefined ? userId : scope.actorId,
+      detail: ok ? `${config.exchange} key valid` : `invalid: ${reason}`,
+      ip: scope.ip,
+    });
+    await scope.em.flush();
+    this.deps.onChanged?.(userId);
+    return { ok, reason, config };
+  }
+
+  private permissionProblem(p: KeyPermissions): string | null {
+    if (p.canWithdraw) return 'withdrawals are enabled on this key; create a key without withdrawal permission';
+    if (p.canTransferInternal) return 'internal transfer is enabled on this key; create a key without transfer permission';
+    if (p.canTransferUniversal) return 'universal transfer is enabled on this key; create a key without transfer permission';
+    if (!p.canRead) return 'reading is not enabled on this key; enable "Enable Reading" for the key';
+    if (!p.futuresEnabled) return 'futures trading is not enabled on this key; enable "Enable Futures" in the key\'s API restrictions';
+    if (this.deps.requireIpWhitelist && !p.ipRestricted) {
+      return "this key is not restricted to trusted IPs; restrict it to this platform's IP addresses";
+    }
+    return null;
+  }
+
+  private describeFailure(err: unknown, userId: string): string {
+    if (err instanceof AuthenticationError) {
+      return 'the exchange rejected this API key (deleted, mistyped, or not allowed from this IP); check the key or create a new one';
+    }
+    if (err instanceof ExchangeError) {
+      if (err.action === 'skip_user') return err.message;
+      return 'the exchange could not be reached to verify the key; try again in a few minutes';
+    }
+    this.deps.logger.warn({ userId, err: (err as Error)?.message }, 'exchange key verification failed unexpectedly');
+    return 'the stored key could not be read; set the API key again';
+  }
+}

@@ -1,0 +1,61 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { Logger } from 'pino';
+import { Exchange } from '../entities/enums';
+import { OWNER_FILTER } from '../entities/owner-filter';
+import { UserExchangeConfig } from '../entities/user-exchange-config.entity';
+import type { ExchangeConfigService } from './exchange-config.service';
+import type { MailService } from './mail.service';
+
+const BATCH = 100;
+
+/**
+ * Daily: re-verify every stored Binance key and tell the user when one that
+ * was valid no longer is (revoked, permissions changed). One user's failure
+ * never stops the rest.
+ */
+export class KeyReverificationJob {
+  constructor(
+    private readonly deps: { orm: MikroORM; exchangeConfigs: ExchangeConfigService; mail: MailService; logger: Logger },
+  ) {}
+
+  async run(): Promise<{ checked: number; newlyInvalid: number }> {
+    let checked = 0;
+    let newlyInvalid = 0;
+    let afterId = '';
+    for (;;) {
+      const batch = await this.deps.orm.em
+        .fork()
+        .find(
+          UserExchangeConfig,
+          { exchange: Exchange.BINANCE, id: { $gt: afterId } },
+          { filters: { [OWNER_FILTER]: false }, orderBy: { id: 'asc' }, limit: BATCH, populate: ['user'] },
+        );
+      if (batch.length === 0) break;
+      afterId = batch[batch.length - 1].id;
+      for (const row of batch) {
+        checked += 1;
+        const em = this.deps.orm.em.fork();
+        em.setFilterParams(OWNER_FILTER, { userId: row.user.id });
+        try {
+          const config = await em.findOneOrFail(UserExchangeConfig, { id: row.id }, { populate: ['user'] });
+          const wasValid = config.isValid;
+          const outcome = await this.deps.exchangeConfigs.verifyConfig({ em, ip: null, actorId: null }, config);
+          if (wasValid && !outcome.ok) {
+            newlyInvalid += 1;
+            await this.deps.mail.send({
+              to: config.user.email,
+              subject: 'Your exchange API key stopped working',
+              text:
+                `We checked your Binance API key ${config.apiKeyMasked} today and it is no longer usable:\n\n` +
+                `${outcome.reason}\n\nTrading on your account is paused until you bind a working key.`,
+            });
+          }
+        } catch (err) {
+          this.deps.logger.error({ userId: row.user.id, err: (err as Error).message }, 'key re-verification failed for one user');
+        }
+      }
+    }
+    this.deps.logger.info({ checked, newlyInvalid }, 'daily key re-verification done');
+    return { checked, newlyInvalid };
+  }
+}
