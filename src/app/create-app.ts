@@ -15,6 +15,7 @@ import { apolloArmor, hideSuggestions } from './graphql-limits';
 import { httpContext } from './request-context';
 import { closeServices, createServices, type Services } from './services';
 import { attachSocketServer } from './socket-server';
+import { Engine } from '../engine/engine';
 
 export interface App {
   url: string;
@@ -34,6 +35,9 @@ export async function createApp(config: AppConfig, logger: Logger): Promise<App>
     if (config.ADMIN_EMAIL && config.ADMIN_PASSWORD) {
       await services.users.ensureAdmin({ em: db.orm.em.fork(), actor: null, ip: null }, config.ADMIN_EMAIL, config.ADMIN_PASSWORD);
     }
+    const engine = new Engine(services);
+    await engine.start();
+    stopping.push(() => engine.stop());
     const schema = buildAppSchema({ services, pubSub: bus.pubSub });
     const formatError = createErrorFormatter(logger.child({ module: 'graphql' }));
 
