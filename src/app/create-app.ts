@@ -21,6 +21,7 @@ export interface App {
   url: string;
   port: number;
   services: Services;
+  engine: Engine;
   httpServer: Server;
   stop(): Promise<void>;
 }
@@ -35,7 +36,7 @@ export async function createApp(config: AppConfig, logger: Logger): Promise<App>
     if (config.ADMIN_EMAIL && config.ADMIN_PASSWORD) {
       await services.users.ensureAdmin({ em: db.orm.em.fork(), actor: null, ip: null }, config.ADMIN_EMAIL, config.ADMIN_PASSWORD);
     }
-    const engine = new Engine(services);
+    const engine = new Engine(services, db.url);
     await engine.start();
     stopping.push(() => engine.stop());
     const schema = buildAppSchema({ services, pubSub: bus.pubSub });
@@ -97,6 +98,7 @@ export async function createApp(config: AppConfig, logger: Logger): Promise<App>
       url,
       port,
       services,
+      engine,
       httpServer,
       stop() {
         // Stop accepting, drain HTTP and sockets (Apollo's drain plugin), then close the engine, ORM and bus.

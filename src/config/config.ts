@@ -49,11 +49,12 @@ const envSchema = z.object({
   ENGINE_CONCURRENCY: int(1, 1024).default(32),
   SIGNAL_MAX_LAG_MS: int(0, 86_400_000).default(30_000),
   ENGINE_USER_TIMEOUT_MS: int(1000, 300_000).default(20_000),
+  ENGINE_LEADER_CHECK_MS: int(100, 600_000).default(5_000),
   PROFIT_SHARE_MODE: z.enum(['daily', 'high_water_mark'], { message: 'must be daily or high_water_mark' }).default('daily'),
   REQUIRE_IP_WHITELIST: bool.default(false),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   // Not in ENV.md's table yet: documented in the README.
-  SIMULATED_FEED_SPEED: z.coerce.number().positive().max(100_000).default(300),
+  SIMULATED_FEED_SPEED: z.coerce.number().positive().max(100_000).default(600),
   PAPER_STARTING_BALANCE: z.string().regex(/^\d+(\.\d+)?$/, 'must be a decimal number').default('10000'),
 });
 

@@ -1,19 +1,24 @@
 import type { Services } from '../app/services';
 import { Topic } from '../realtime/topics';
+import { AdvisoryLeaderLock } from './leader-lock';
+import { StrategyService } from './strategy-service';
+
+/** Advisory-lock key of the strategy leader (any constant shared by all nodes). */
+const STRATEGY_LOCK_KEY = 0x5354_5241;
 
 /**
  * The in-process engine of one node. Every node drops cached user state when
  * told (USER_CHANGED) and can execute a manual broadcast; with ENGINE_ENABLED
- * the node also runs the market feed, the strategy (one leader per cluster),
- * user-data streams, the reconciler and the scheduled jobs.
+ * the node also competes to lead the strategy (one leader per cluster).
  */
 export class Engine {
   private readonly stops: Array<() => Promise<void>> = [];
+  strategy: StrategyService | null = null;
 
-  constructor(private readonly services: Services) {}
+  constructor(private readonly services: Services, private readonly databaseUrl: string) {}
 
   async start(): Promise<void> {
-    const { bus, contexts, logger } = this.services;
+    const { bus, contexts, logger, config } = this.services;
     const changes = bus.subscribe<{ userId: string }>(Topic.USER_CHANGED);
     void (async () => {
       for await (const event of changes) contexts.invalidate(event.userId);
@@ -21,6 +26,22 @@ export class Engine {
     this.stops.push(async () => {
       await changes.return?.();
     });
+
+    if (!config.ENGINE_ENABLED) return;
+    const strategy = new StrategyService({
+      config,
+      orm: this.services.orm,
+      bus,
+      signals: this.services.signals,
+      executor: this.services.executor,
+      prices: this.services.prices,
+      lock: new AdvisoryLeaderLock(this.databaseUrl, STRATEGY_LOCK_KEY, logger.child({ module: 'leader' })),
+      logger: logger.child({ module: 'strategy' }),
+      leaderCheckMs: config.ENGINE_LEADER_CHECK_MS,
+    });
+    this.strategy = strategy;
+    await strategy.start();
+    this.stops.push(() => strategy.stop());
   }
 
   async stop(): Promise<void> {

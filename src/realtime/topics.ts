@@ -14,6 +14,8 @@ export enum Topic {
   SESSION_REVOKED = 'SESSION_REVOKED',
   /** A user's config, plan, status or risk changed: engine caches for that user are dropped on every node. */
   USER_CHANGED = 'USER_CHANGED',
+  /** Latest market price from the strategy leader's feed, for every node's paper fills. */
+  MARKET_PRICE = 'MARKET_PRICE',
 }
 
 export const userTopic = (topic: Topic, userId: string) => `${topic}:${userId}`;

@@ -1,0 +1,147 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { Logger } from 'pino';
+import type { AppConfig } from '../config/app-config';
+import { SignalSource } from '../entities/enums';
+import { Signal } from '../entities/signal.entity';
+import type { EventBus } from '../realtime/event-bus';
+import { Topic } from '../realtime/topics';
+import type { SignalService } from '../services/signal.service';
+import type { AdvisoryLeaderLock } from './leader-lock';
+import { createMarketFeed } from './market/feed-factory';
+import type { MarketFeed } from './market/market-feed';
+import { Orchestrator } from './strategy/orchestrator';
+import { StrategyRunner } from './strategy/strategy-runner';
+import { stateFromLastSignal, type StrategySignal } from './strategy/strategy-signal';
+import type { PriceBook } from './price-book';
+import type { SignalExecutor } from './signal-executor';
+
+export interface PriceTick {
+  symbol: string;
+  price: string;
+  time: number;
+}
+
+/**
+ * Runs the shared strategy on exactly one node: the leader (advisory lock)
+ * runs the feed and the orchestrator, stores each signal (a unique index per
+ * candle is the second guard), announces it and fans it out. Standbys retry
+ * the lock and take over when the leader goes away. Prices travel on the bus
+ * so every node's paper accounts fill at the same price.
+ */
+export class StrategyService {
+  private runner: StrategyRunner | null = null;
+  private feed: MarketFeed | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private stopped = false;
+  private priceStream: (AsyncIterable<PriceTick> & AsyncIterator<PriceTick>) | null = null;
+  private readonly executions = new Set<Promise<unknown>>();
+
+  constructor(
+    private readonly deps: {
+      config: AppConfig;
+      orm: MikroORM;
+      bus: EventBus;
+      signals: SignalService;
+      executor: SignalExecutor;
+      prices: PriceBook;
+      lock: AdvisoryLeaderLock;
+      logger: Logger;
+      leaderCheckMs?: number;
+    },
+  ) {}
+
+  async start(): Promise<void> {
+    this.listenForPrices();
+    await this.tick();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.stepDown();
+    await this.priceStream?.return?.();
+    await Promise.allSettled([...this.executions]);
+  }
+
+  get leading(): boolean {
+    return this.runner !== null;
+  }
+
+  private listenForPrices(): void {
+    const stream = this.deps.bus.subscribe<PriceTick>(Topic.MARKET_PRICE);
+    this.priceStream = stream;
+    void (async () => {
+      for await (const tick of stream) this.deps.prices.set(tick.symbol, tick.price, new Date(tick.time));
+    })().catch((err) => this.deps.logger.error({ err }, 'price listener stopped'));
+  }
+
+  private async tick(): Promise<void> {
+    if (this.stopped) return;
+    const leader = await this.deps.lock.tryAcquire();
+    if (leader && !this.runner) await this.lead().catch((err) => this.deps.logger.error({ err }, 'could not start the strategy'));
+    if (!leader && this.runner) await this.stepDown();
+    if (!this.stopped) {
+      this.timer = setTimeout(() => void this.tick(), this.deps.leaderCheckMs ?? 5000);
+      this.timer.unref();
+    }
+  }
+
+  private async lead(): Promise<void> {
+    const { config, logger } = this.deps;
+    const last = await this.deps.orm.em
+      .fork()
+      .findOne(
+        Signal,
+        { source: SignalSource.STRATEGY, symbol: config.STRATEGY_SYMBOL, interval: config.STRATEGY_INTERVAL },
+        { orderBy: { candleTime: 'desc' } },
+      );
+    const orchestrator = new Orchestrator({ symbol: config.STRATEGY_SYMBOL, interval: config.STRATEGY_INTERVAL, logger: logger.child({ module: 'orchestrator' }) });
+    orchestrator.restore(stateFromLastSignal(last ? { action: last.action, candleTime: last.candleTime } : null));
+    const feed = createMarketFeed(
+      config.marketFeed,
+      {
+        symbol: config.STRATEGY_SYMBOL,
+        interval: config.STRATEGY_INTERVAL,
+        binanceRestUrl: config.BINANCE_FUTURES_URL,
+        binanceWsUrl: config.BINANCE_FUTURES_WS_URL,
+        simulatedSpeed: config.SIMULATED_FEED_SPEED,
+      },
+      logger.child({ module: 'market-feed' }),
+    );
+    feed.onPrice((price, time) => this.deps.bus.publish(Topic.MARKET_PRICE, { symbol: config.STRATEGY_SYMBOL, price, time: Number(time) }));
+    const runner = new StrategyRunner({ feed, orchestrator, emit: (signal) => this.emit(signal), logger: logger.child({ module: 'strategy' }) });
+    this.feed = feed;
+    this.runner = runner;
+    await runner.start();
+    logger.info({ feed: config.marketFeed, symbol: config.STRATEGY_SYMBOL, interval: config.STRATEGY_INTERVAL }, 'this node leads the strategy');
+  }
+
+  private async stepDown(): Promise<void> {
+    const runner = this.runner;
+    this.runner = null;
+    this.feed = null;
+    await runner?.stop().catch((err) => this.deps.logger.error({ err }, 'stopping the strategy failed'));
+    await this.deps.lock.release();
+  }
+
+  /** Resolves once the signal is durable; the fan-out then runs on its own. */
+  private async emit(signal: StrategySignal): Promise<void> {
+    const stored = await this.deps.signals.recordStrategySignal(this.deps.orm.em.fork(), {
+      action: signal.action,
+      symbol: signal.symbol,
+      interval: signal.interval,
+      strength: signal.strength,
+      referencePrice: signal.referencePrice,
+      votes: signal.votes.map((v) => ({ witness: v.witness, side: v.side, confidence: v.confidence, reason: v.reason })),
+      candleTime: new Date(signal.candleTime),
+      reason: signal.reason,
+    });
+    if (!stored) {
+      this.deps.logger.warn({ candleTime: signal.candleTime, action: signal.action }, 'signal for this candle already stored by another node');
+      return;
+    }
+    const execution = this.deps.executor.execute(stored).catch((err) => this.deps.logger.error({ err, signalId: stored.id }, 'fan-out failed'));
+    this.executions.add(execution);
+    void execution.finally(() => this.executions.delete(execution));
+  }
+}
