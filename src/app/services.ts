@@ -16,6 +16,8 @@ import { DEFAULT_PLACEMENT_POLICY, OrderPlacer } from '../engine/execution/order
 import { systemClock } from '../engine/execution/execution-clock';
 import { PriceBook } from '../engine/price-book';
 import { SignalExecutor } from '../engine/signal-executor';
+import { AccountStore } from '../engine/account-store';
+import { Reconciler } from '../engine/reconciler';
 import { SignalRouter } from '../engine/signal-router';
 import { UserContextCache } from '../engine/user-context';
 import { Topic } from '../realtime/topics';
@@ -49,6 +51,8 @@ export interface Services {
   trading: TradingService;
   contexts: UserContextCache;
   executor: SignalExecutor;
+  accountStore: AccountStore;
+  reconciler: Reconciler;
   /** Tells every node to drop cached engine state for this user. */
   userChanged(userId: string): void;
 }
@@ -105,7 +109,10 @@ export function createServices(deps: { config: AppConfig; logger: Logger; orm: M
     logger: engineLogger,
     options: { concurrency: config.ENGINE_CONCURRENCY, maxLagMs: config.SIGNAL_MAX_LAG_MS, userTimeoutMs: config.ENGINE_USER_TIMEOUT_MS },
   });
+  const accountStore = new AccountStore({ orm, bus, audit, logger: engineLogger });
+  const reconciler = new Reconciler({ orm, contexts, store: accountStore, symbol: config.STRATEGY_SYMBOL, logger: logger.child({ module: 'reconciler' }) });
   return {
+    accountStore, reconciler,
     config, logger, orm, bus, redis, tokens, mail, audit, auth, users, cipher, binance, prices, exchangeConfigs,
     keyReverification, signals, trading: new TradingService(), contexts, executor, userChanged,
   };

@@ -1,7 +1,9 @@
 import type { Services } from '../app/services';
 import { Topic } from '../realtime/topics';
 import { AdvisoryLeaderLock } from './leader-lock';
+import { LeaderWork } from './leader-work';
 import { StrategyService } from './strategy-service';
+import { UserStreams } from './user-streams';
 
 /** Advisory-lock key of the strategy leader (any constant shared by all nodes). */
 const STRATEGY_LOCK_KEY = 0x5354_5241;
@@ -28,6 +30,13 @@ export class Engine {
     });
 
     if (!config.ENGINE_ENABLED) return;
+    const leaderWork = new LeaderWork({
+      reconciler: this.services.reconciler,
+      streams: new UserStreams({ orm: this.services.orm, contexts, store: this.services.accountStore, logger: logger.child({ module: 'user-streams' }) }),
+      keyReverification: this.services.keyReverification,
+      logger: logger.child({ module: 'leader-work' }),
+      options: { reconcileEveryMs: config.ENGINE_RECONCILE_MS, keyReverifyEveryMs: 24 * 60 * 60 * 1000 },
+    });
     const strategy = new StrategyService({
       config,
       orm: this.services.orm,
@@ -38,6 +47,7 @@ export class Engine {
       lock: new AdvisoryLeaderLock(this.databaseUrl, STRATEGY_LOCK_KEY, logger.child({ module: 'leader' })),
       logger: logger.child({ module: 'strategy' }),
       leaderCheckMs: config.ENGINE_LEADER_CHECK_MS,
+      onLeadershipChange: (leading) => (leading ? leaderWork.start() : leaderWork.stop()),
     });
     this.strategy = strategy;
     await strategy.start();

@@ -268,24 +268,21 @@ export class SignalExecutor {
     if (fill.executedQty.isZero()) return null;
     let position = await em.findOne(Position, { user: userId, symbol: signal.symbol });
     position ??= em.create(Position, { user: userId, symbol: signal.symbol });
+    // Set, not added: OPEN only proceeds from flat and CLOSE sizes from the exchange's own figure,
+    // so this stays right whether the user-data stream got here first or not.
     if (fill.reduceOnly || signal.action === SignalAction.CLOSE) {
       const left = new Decimal(position.quantity).minus(fill.executedQty);
-      if (left.lte(0)) {
+      if (left.lte(0) || fill.status === 'FILLED') {
         Object.assign(position, { side: PositionSide.FLAT, quantity: '0', entryPrice: '0', unrealizedPnl: '0', openedByStrategy: false });
       } else {
         position.quantity = left.toString();
       }
     } else {
-      const side = fill.side === 'BUY' ? PositionSide.LONG : PositionSide.SHORT;
-      const qty = position.side === side ? new Decimal(position.quantity).plus(fill.executedQty) : fill.executedQty;
       const avg = fill.avgPrice ?? new Decimal(0);
-      const entry = position.side === side
-        ? new Decimal(position.entryPrice).times(position.quantity).plus(avg.times(fill.executedQty)).div(qty)
-        : avg;
       Object.assign(position, {
-        side,
-        quantity: qty.toString(),
-        entryPrice: entry.toDecimalPlaces(10).toString(),
+        side: fill.side === 'BUY' ? PositionSide.LONG : PositionSide.SHORT,
+        quantity: fill.executedQty.toString(),
+        entryPrice: avg.toString(),
         markPrice: avg.toString(),
         openedByStrategy: true,
       });

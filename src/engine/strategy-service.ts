@@ -47,6 +47,8 @@ export class StrategyService {
       lock: AdvisoryLeaderLock;
       logger: Logger;
       leaderCheckMs?: number;
+      /** Cluster-singleton work (reconciler, streams, daily jobs) follows leadership. */
+      onLeadershipChange?: (leading: boolean) => Promise<void>;
     },
   ) {}
 
@@ -114,12 +116,14 @@ export class StrategyService {
     this.runner = runner;
     await runner.start();
     logger.info({ feed: config.marketFeed, symbol: config.STRATEGY_SYMBOL, interval: config.STRATEGY_INTERVAL }, 'this node leads the strategy');
+    await this.deps.onLeadershipChange?.(true);
   }
 
   private async stepDown(): Promise<void> {
     const runner = this.runner;
     this.runner = null;
     this.feed = null;
+    if (runner) await this.deps.onLeadershipChange?.(false).catch((err) => this.deps.logger.error({ err }, 'stopping leader work failed'));
     await runner?.stop().catch((err) => this.deps.logger.error({ err }, 'stopping the strategy failed'));
     await this.deps.lock.release();
   }

@@ -1,0 +1,52 @@
+import type { Logger } from 'pino';
+import type { KeyReverificationJob } from '../services/key-reverification.job';
+import type { Reconciler } from './reconciler';
+import type { UserStreams } from './user-streams';
+
+export interface LeaderWorkOptions {
+  reconcileEveryMs: number;
+  keyReverifyEveryMs: number;
+}
+
+/**
+ * What exactly one node of the cluster does, on the strategy leader: keep
+ * user-data streams open, reconcile every account at start and periodically,
+ * and re-verify every stored key daily.
+ */
+export class LeaderWork {
+  private timers: NodeJS.Timeout[] = [];
+  private running: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly deps: { reconciler: Reconciler; streams: UserStreams; keyReverification: KeyReverificationJob; logger: Logger; options: LeaderWorkOptions },
+  ) {}
+
+  async start(): Promise<void> {
+    const cycle = () => this.serial(async () => {
+      await this.deps.reconciler.reconcileAll();
+      await this.deps.streams.sync();
+    });
+    void cycle();
+    this.every(this.deps.options.reconcileEveryMs, cycle);
+    this.every(this.deps.options.keyReverifyEveryMs, () => this.serial(() => this.deps.keyReverification.run()));
+  }
+
+  async stop(): Promise<void> {
+    this.timers.forEach(clearInterval);
+    this.timers = [];
+    await this.running.catch(() => undefined);
+    await this.deps.streams.closeAll();
+  }
+
+  private every(ms: number, job: () => Promise<unknown>): void {
+    const timer = setInterval(() => void job(), ms);
+    timer.unref();
+    this.timers.push(timer);
+  }
+
+  /** One job at a time, so a slow pass never overlaps the next. */
+  private serial(job: () => Promise<unknown>): Promise<unknown> {
+    this.running = this.running.then(job).catch((err) => this.deps.logger.error({ err }, 'leader job failed'));
+    return this.running;
+  }
+}
