@@ -11,6 +11,7 @@ import type { AuditService } from '../services/audit.service';
 import type { EventBus } from '../realtime/event-bus';
 import { Topic } from '../realtime/topics';
 import { toOrderEvent, toPositionEvent } from './engine-events';
+import { upsertPosition } from './position-upsert';
 import type { AccountSnapshot, OrderResult, OrderUpdateEvent, PositionSnapshot, TradeFill } from './exchange/exchange-gateway';
 
 const FINAL = new Set<string>([OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.REJECTED, OrderStatus.EXPIRED, OrderStatus.FAILED]);
@@ -37,38 +38,31 @@ export class AccountStore {
     this.deps.bus.publishToUser(Topic.ORDER_UPDATED, userId, toOrderEvent(order));
   }
 
-  /** Positions as the exchange reports them; a position we did not open is marked as not the strategy's. */
+  /** Positions as the exchange reports them; only engine fills mark a position as the strategy's. */
   async applyPositions(userId: string, snapshots: PositionSnapshot[], source: 'STREAM' | 'RECONCILE'): Promise<void> {
     const em = this.em(userId);
     const changed: Position[] = [];
     for (const snap of snapshots) {
-      let position = await em.findOne(Position, { user: userId, symbol: snap.symbol });
+      const current = await em.findOne(Position, { user: userId, symbol: snap.symbol });
       const side = snap.positionAmt.isZero() ? PositionSide.FLAT : snap.positionAmt.gt(0) ? PositionSide.LONG : PositionSide.SHORT;
       const quantity = snap.positionAmt.abs();
-      if (!position) {
-        if (side === PositionSide.FLAT) continue;
-        position = em.create(Position, { user: userId, symbol: snap.symbol });
-      }
-      const before = `${position.side}:${new Decimal(position.quantity).toString()}`;
+      if (!current && side === PositionSide.FLAT) continue;
+      const before = current ? `${current.side}:${new Decimal(current.quantity).toString()}` : `${PositionSide.FLAT}:0`;
       const after = `${side}:${quantity.toString()}`;
       if (before !== after && source === 'RECONCILE') {
         // Something happened while we were not looking: a fill, a liquidation or a manual trade.
-        this.deps.audit.record(em, {
-          action: 'reconcile.position_changed',
-          userId,
-          detail: `${snap.symbol} ours ${before}, exchange ${after}`,
-        });
+        this.deps.audit.record(em, { action: 'reconcile.position_changed', userId, detail: `${snap.symbol} ours ${before}, exchange ${after}` });
       }
-      const sameSideGrowth = position.side === side;
-      position.side = side;
-      position.quantity = quantity.toString();
-      position.entryPrice = side === PositionSide.FLAT ? '0' : snap.entryPrice.toString();
-      position.markPrice = snap.markPrice ? snap.markPrice.toString() : position.markPrice;
-      position.unrealizedPnl = side === PositionSide.FLAT ? '0' : snap.unrealizedPnl.toString();
-      if (snap.leverage) position.leverage = snap.leverage;
-      // Only the engine's own fills mark a position as the strategy's; anything else that appears is not.
-      if (side === PositionSide.FLAT || !sameSideGrowth) position.openedByStrategy = false;
-      position.updatedAt = new Date();
+      const flipped = current !== null && current.side !== PositionSide.FLAT && side !== PositionSide.FLAT && current.side !== side;
+      const position = await upsertPosition(em, userId, snap.symbol, {
+        side,
+        quantity: quantity.toString(),
+        entryPrice: side === PositionSide.FLAT ? '0' : snap.entryPrice.toString(),
+        markPrice: snap.markPrice ? snap.markPrice.toString() : undefined,
+        unrealizedPnl: side === PositionSide.FLAT ? '0' : snap.unrealizedPnl.toString(),
+        leverage: snap.leverage ?? undefined,
+        ...(side === PositionSide.FLAT || flipped ? { openedByStrategy: false } : {}),
+      });
       if (before !== after) changed.push(position);
     }
     await em.flush();

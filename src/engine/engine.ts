@@ -16,6 +16,7 @@ const STRATEGY_LOCK_KEY = 0x5354_5241;
 export class Engine {
   private readonly stops: Array<() => Promise<void>> = [];
   strategy: StrategyService | null = null;
+  private leaderWork: LeaderWork | null = null;
 
   constructor(private readonly services: Services, private readonly databaseUrl: string) {}
 
@@ -23,7 +24,10 @@ export class Engine {
     const { bus, contexts, logger, config } = this.services;
     const changes = bus.subscribe<{ userId: string }>(Topic.USER_CHANGED);
     void (async () => {
-      for await (const event of changes) contexts.invalidate(event.userId);
+      for await (const event of changes) {
+        contexts.invalidate(event.userId);
+        this.leaderWork?.requestStreamSync();
+      }
     })().catch((err) => logger.error({ err }, 'user-change listener stopped'));
     this.stops.push(async () => {
       await changes.return?.();
@@ -37,6 +41,7 @@ export class Engine {
       logger: logger.child({ module: 'leader-work' }),
       options: { reconcileEveryMs: config.ENGINE_RECONCILE_MS, keyReverifyEveryMs: 24 * 60 * 60 * 1000 },
     });
+    this.leaderWork = leaderWork;
     const strategy = new StrategyService({
       config,
       orm: this.services.orm,

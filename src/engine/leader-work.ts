@@ -16,12 +16,15 @@ export interface LeaderWorkOptions {
 export class LeaderWork {
   private timers: NodeJS.Timeout[] = [];
   private running: Promise<unknown> = Promise.resolve();
+  private active = false;
+  private syncTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly deps: { reconciler: Reconciler; streams: UserStreams; keyReverification: KeyReverificationJob; logger: Logger; options: LeaderWorkOptions },
   ) {}
 
   async start(): Promise<void> {
+    this.active = true;
     const cycle = () => this.serial(async () => {
       await this.deps.reconciler.reconcileAll();
       await this.deps.streams.sync();
@@ -31,7 +34,20 @@ export class LeaderWork {
     this.every(this.deps.options.keyReverifyEveryMs, () => this.serial(() => this.deps.keyReverification.run()));
   }
 
+  /** A user's config changed: open (or reopen) their stream soon rather than at the next cycle. */
+  requestStreamSync(): void {
+    if (!this.active || this.syncTimer) return;
+    this.syncTimer = setTimeout(() => {
+      this.syncTimer = null;
+      void this.serial(() => this.deps.streams.sync());
+    }, 500);
+    this.syncTimer.unref();
+  }
+
   async stop(): Promise<void> {
+    this.active = false;
+    if (this.syncTimer) clearTimeout(this.syncTimer);
+    this.syncTimer = null;
     this.timers.forEach(clearInterval);
     this.timers = [];
     await this.running.catch(() => undefined);

@@ -18,10 +18,12 @@ import { fanOut, type LateSettlement } from './execution/multi-user-executor';
 import type { OrderPlacer, PlacementOutcome } from './execution/order-placement';
 import { sizeCloseOrder, sizeOpenOrder } from './execution/sizing';
 import { slippageRatio } from './execution/slippage';
+import { AuthenticationError } from './exchange/exchange-errors';
 import type { OrderResult } from './exchange/exchange-gateway';
 import { toExecutionEvent, toOrderEvent, toPositionEvent, toReportEvent } from './engine-events';
+import { FLAT_FIELDS, upsertPosition } from './position-upsert';
 import type { Candidate, SignalRouter } from './signal-router';
-import type { UserContextCache } from './user-context';
+import type { UserContext, UserContextCache } from './user-context';
 
 export interface PriceSource {
   latestPrice(symbol: string): Decimal | null;
@@ -54,6 +56,7 @@ export interface SignalExecutorOptions {
 }
 
 const UNKNOWN_REASON = 'outcome unknown, reconciling';
+type Em = ReturnType<MikroORM['em']['fork']>;
 const FINAL: ReadonlySet<OrderStatus> = new Set([OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.REJECTED, OrderStatus.EXPIRED, OrderStatus.FAILED]);
 
 /**
@@ -89,6 +92,9 @@ export class SignalExecutor {
       outcomes.set(skip.userId, { ...this.skip(skip.userId, skip.reason), rank: null, latencyMs: 0 });
     }
 
+    // A timed-out task may settle before its row exists: held here and merged, then written again once persisted.
+    const late = new Map<string, UserOutcome>();
+    let persisted = false;
     const report = await fanOut(
       routing.eligible.map((candidate) => ({
         key: candidate.userId,
@@ -99,7 +105,12 @@ export class SignalExecutor {
         taskTimeoutMs: options.userTimeoutMs,
         rotation: signal.id,
         clock: this.clock,
-        onLateSettle: (late) => void this.settleLate(signal, late as LateSettlement<UserOutcome>),
+        onLateSettle: (settled) => {
+          const outcome = settled as LateSettlement<UserOutcome>;
+          if (outcome.status !== 'fulfilled') return;
+          if (persisted) void this.settleLate(signal, outcome.value);
+          else late.set(outcome.key, outcome.value);
+        },
       },
     );
     for (const r of report.results) {
@@ -113,7 +124,10 @@ export class SignalExecutor {
       outcomes.set(r.key, { ...base, rank: r.rank, latencyMs: Math.round(r.latencyMs) });
     }
 
+    for (const [userId, outcome] of late) outcomes.set(userId, { ...outcomes.get(userId)!, ...outcome });
     const results = await this.persist(signal, [...outcomes.values()], Date.now() - started);
+    persisted = true;
+    for (const outcome of late.values()) void this.settleLate(signal, outcome);
     const summary: ExecutionReport = {
       signal,
       total: results.length,
@@ -135,16 +149,19 @@ export class SignalExecutor {
   async executeForUser(signal: Signal, candidate: Candidate, abort: AbortSignal): Promise<UserOutcome> {
     const { userId } = candidate;
     const opening = signal.action !== SignalAction.CLOSE;
-    const lag = Date.now() - signal.createdAt.getTime();
-    if (opening && lag > this.deps.options.maxLagMs) {
-      return this.skip(userId, `signal is ${lag} ms old, over the ${this.deps.options.maxLagMs} ms limit: not placed late`);
-    }
+    const lateReason = this.lateReason(signal);
+    if (lateReason) return this.skip(userId, lateReason);
     const em = this.deps.orm.em.fork();
     em.setFilterParams(OWNER_FILTER, { userId });
     const ctx = await this.deps.contexts.get(candidate.config);
     const gateway = ctx.gateway;
     const price = signal.referencePrice ? new Decimal(signal.referencePrice) : this.deps.prices.latestPrice(signal.symbol);
     if (!price) return this.failed(userId, 'no market price to size the order with');
+    const clientOrderId = deriveClientOrderId(gateway.clientOrderIdPrefix(), signal.id, userId);
+    // A re-run of this signal (restart mid fan-out, operator retry) resumes the order it already made: sizing
+    // again would meet that order's own position and report "already long" for an order this signal placed.
+    const prior = await em.findOne(Order, { clientOrderId });
+    if (prior) return this.resume(em, signal, userId, ctx, prior, price, abort);
 
     let sizing;
     try {
@@ -178,24 +195,65 @@ export class SignalExecutor {
         sizing = sizeCloseOrder({ positionAmt: live.positionAmt, price });
       }
     } catch (err) {
+      // A key deleted on the exchange shows up here as often as at the order: same consequence.
+      if (err instanceof AuthenticationError) await this.markKeyInvalid(em, userId, err.message);
       return this.fromError(userId, err);
     }
     if (sizing.kind === 'skip') return this.skip(userId, sizing.reason);
 
-    const clientOrderId = deriveClientOrderId(gateway.clientOrderIdPrefix(), signal.id, userId);
-    const order = await this.pendingOrder(em, signal, userId, clientOrderId, sizing);
-    if (FINAL.has(order.status)) return this.fromStoredOrder(userId, order, price, signal);
+    const { order, inserted } = await this.pendingOrder(em, signal, userId, clientOrderId, sizing);
+    // Another run made the row between our lookup and our insert: resume that one, never send a second time.
+    if (!inserted) return this.resume(em, signal, userId, ctx, order, price, abort);
+    return this.send(em, signal, userId, ctx, order, price, abort);
+  }
 
-    const request = { symbol: signal.symbol, side: sizing.side, quantity: sizing.quantity, clientOrderId, reduceOnly: sizing.reduceOnly };
+  private async send(em: Em, signal: Signal, userId: string, ctx: UserContext, order: Order, price: Decimal, abort: AbortSignal): Promise<UserOutcome> {
+    const request = {
+      symbol: signal.symbol,
+      side: order.side === OrderSide.BUY ? ('BUY' as const) : ('SELL' as const),
+      quantity: new Decimal(order.quantity),
+      clientOrderId: order.clientOrderId,
+      reduceOnly: order.reduceOnly,
+    };
     const deadline = this.clock.now() + Math.max(1000, this.deps.options.userTimeoutMs - 2000);
-    // A row that was already PENDING (a restart mid fan-out) is looked up before anything is sent again.
-    const existing = order.exchangeOrderId === null && order.createdAt.getTime() < Date.now() - 1000
-      ? await gateway.getOrder(signal.symbol, clientOrderId).catch(() => null)
-      : null;
-    const outcome: PlacementOutcome = existing
-      ? { status: 'PLACED', order: existing, adopted: true, sends: 0 }
-      : await this.deps.placer.place(gateway, request, deadline, abort);
-    return this.record(em, userId, signal, order, outcome, price);
+    const outcome = await this.deps.placer.place(ctx.gateway, request, deadline, abort);
+    return this.record(em, userId, signal, order, outcome, price, ctx.leverage);
+  }
+
+  /**
+   * The order this (signal, user) already has. A PENDING one may have reached
+   * the exchange before a crash or a timeout: it is looked up by client id
+   * before anything is sent again (DESIGN §4), and sent only once the exchange
+   * provably never got it.
+   */
+  private async resume(em: Em, signal: Signal, userId: string, ctx: UserContext, order: Order, price: Decimal, abort: AbortSignal): Promise<UserOutcome> {
+    if (order.status !== OrderStatus.PENDING) return this.fromStoredOrder(userId, order, price, signal);
+    // Still being placed by this process (a task that outlived its timeout): join it rather than look it up.
+    if (this.deps.placer.isInFlight(order.clientOrderId)) return this.send(em, signal, userId, ctx, order, price, abort);
+    let found: OrderResult | null;
+    try {
+      found = await ctx.gateway.getOrder(signal.symbol, order.clientOrderId);
+    } catch (err) {
+      if (err instanceof AuthenticationError) await this.markKeyInvalid(em, userId, err.message);
+      return this.failed(userId, UNKNOWN_REASON, order);
+    }
+    if (found) return this.record(em, userId, signal, order, { status: 'PLACED', order: found, adopted: true, sends: 0 }, price, ctx.leverage);
+    // "Absent" proves nothing while an earlier send may still land: Binance honours a request until its recvWindow ends.
+    if (Date.now() - order.createdAt.getTime() < this.deps.placer.absentAfterMs) return this.failed(userId, UNKNOWN_REASON, order);
+    const lateReason = this.lateReason(signal);
+    if (lateReason) {
+      Object.assign(order, { status: OrderStatus.FAILED, error: lateReason, updatedAt: new Date() });
+      await em.flush();
+      return this.skip(userId, lateReason);
+    }
+    return this.send(em, signal, userId, ctx, order, price, abort);
+  }
+
+  /** An OPEN is not placed once it is older than the configured lag; an exit always is. */
+  private lateReason(signal: Signal): string | null {
+    const lag = Date.now() - signal.createdAt.getTime();
+    if (signal.action === SignalAction.CLOSE || lag <= this.deps.options.maxLagMs) return null;
+    return `signal is ${lag} ms old, over the ${this.deps.options.maxLagMs} ms limit: not placed late`;
   }
 
   private async pendingOrder(
@@ -204,12 +262,13 @@ export class SignalExecutor {
     userId: string,
     clientOrderId: string,
     sizing: { side: 'BUY' | 'SELL'; quantity: Decimal; reduceOnly: boolean },
-  ): Promise<Order> {
+  ): Promise<{ order: Order; inserted: boolean }> {
     // Inserted before sending; the unique client id means a re-run never creates a second order.
-    const inserted = await em
+    const id = randomUUID();
+    await em
       .createQueryBuilder(Order)
       .insert({
-        id: randomUUID(),
+        id,
         user: userId,
         signal: signal.id,
         clientOrderId,
@@ -227,8 +286,8 @@ export class SignalExecutor {
       .onConflict('client_order_id')
       .ignore()
       .execute('run');
-    void inserted;
-    return em.findOneOrFail(Order, { clientOrderId });
+    const order = await em.findOneOrFail(Order, { clientOrderId });
+    return { order, inserted: order.id === id };
   }
 
   private async record(
@@ -238,6 +297,7 @@ export class SignalExecutor {
     order: Order,
     outcome: PlacementOutcome,
     reference: Decimal,
+    leverage: number,
   ): Promise<UserOutcome> {
     if (outcome.status === 'UNKNOWN') {
       order.error = UNKNOWN_REASON;
@@ -256,7 +316,7 @@ export class SignalExecutor {
     }
     applyResult(order, outcome.order);
     order.error = null;
-    const position = await this.applyFill(em, userId, signal, outcome.order);
+    const position = await this.applyFill(em, userId, signal, outcome.order, leverage);
     await em.flush();
     this.deps.bus.publishToUser(Topic.ORDER_UPDATED, userId, toOrderEvent(order));
     if (position) this.deps.bus.publishToUser(Topic.POSITION_UPDATED, userId, toPositionEvent(position));
@@ -264,41 +324,27 @@ export class SignalExecutor {
   }
 
   /** Our position view after a fill; the user-data stream and the reconciler refine it. */
-  private async applyFill(em: ReturnType<MikroORM['em']['fork']>, userId: string, signal: Signal, fill: OrderResult): Promise<Position | null> {
+  private async applyFill(em: ReturnType<MikroORM['em']['fork']>, userId: string, signal: Signal, fill: OrderResult, leverage: number): Promise<Position | null> {
     if (fill.executedQty.isZero()) return null;
-    let position = await em.findOne(Position, { user: userId, symbol: signal.symbol });
-    position ??= em.create(Position, { user: userId, symbol: signal.symbol });
     // Set, not added: OPEN only proceeds from flat and CLOSE sizes from the exchange's own figure,
     // so this stays right whether the user-data stream got here first or not.
-    if (fill.reduceOnly || signal.action === SignalAction.CLOSE) {
-      const left = new Decimal(position.quantity).minus(fill.executedQty);
-      if (left.lte(0) || fill.status === 'FILLED') {
-        Object.assign(position, { side: PositionSide.FLAT, quantity: '0', entryPrice: '0', unrealizedPnl: '0', openedByStrategy: false });
-      } else {
-        position.quantity = left.toString();
-      }
-    } else {
-      const avg = fill.avgPrice ?? new Decimal(0);
-      Object.assign(position, {
-        side: fill.side === 'BUY' ? PositionSide.LONG : PositionSide.SHORT,
-        quantity: fill.executedQty.toString(),
-        entryPrice: avg.toString(),
-        markPrice: avg.toString(),
-        openedByStrategy: true,
-      });
-      const config = await em.findOne(UserExchangeConfig, { user: userId });
-      if (config) position.leverage = config.leverage;
-    }
-    position.updatedAt = new Date();
-    return position;
+    if (fill.reduceOnly || signal.action === SignalAction.CLOSE) return upsertPosition(em, userId, signal.symbol, FLAT_FIELDS);
+    const avg = (fill.avgPrice ?? new Decimal(0)).toString();
+    return upsertPosition(em, userId, signal.symbol, {
+      side: fill.side === 'BUY' ? PositionSide.LONG : PositionSide.SHORT,
+      quantity: fill.executedQty.toString(),
+      entryPrice: avg,
+      markPrice: avg,
+      leverage,
+      openedByStrategy: true,
+    });
   }
 
   private async flatten(em: ReturnType<MikroORM['em']['fork']>, userId: string, symbol: string): Promise<void> {
     const position = await em.findOne(Position, { user: userId, symbol });
     if (!position || position.side === PositionSide.FLAT) return;
-    Object.assign(position, { side: PositionSide.FLAT, quantity: '0', entryPrice: '0', unrealizedPnl: '0', openedByStrategy: false, updatedAt: new Date() });
-    await em.flush();
-    this.deps.bus.publishToUser(Topic.POSITION_UPDATED, userId, toPositionEvent(position));
+    const flat = await upsertPosition(em, userId, symbol, FLAT_FIELDS);
+    this.deps.bus.publishToUser(Topic.POSITION_UPDATED, userId, toPositionEvent(flat));
   }
 
   private async markKeyInvalid(em: ReturnType<MikroORM['em']['fork']>, userId: string, reason: string): Promise<void> {
@@ -306,6 +352,7 @@ export class SignalExecutor {
     if (!config) return;
     config.isValid = false;
     config.lastVerifyError = reason;
+    await em.flush();
     this.deps.contexts.invalidate(userId);
   }
 
@@ -345,28 +392,33 @@ export class SignalExecutor {
     durationMs: number,
   ): Promise<UserExecution[]> {
     const em = this.deps.orm.em.fork();
-    const rows = outcomes.map((o) =>
-      em.create(
-        UserExecution,
-        {
-          signal: signal.id,
-          user: o.userId,
-          status: o.status,
-          reason: o.reason,
-          order: o.order?.id ?? null,
-          dispatchRank: o.rank,
-          latencyMs: o.latencyMs,
-          fillPrice: o.fillPrice,
-          slippage: o.slippage,
-          createdAt: new Date(),
-        },
-        { persist: true },
-      ),
-    );
-    const counts = { placed: 0, skipped: 0, failed: 0 };
-    for (const o of outcomes) counts[o.status.toLowerCase() as 'placed' | 'skipped' | 'failed'] += 1;
-    em.create(ExecutionReportRecord, { signal: signal.id, total: outcomes.length, ...counts, durationMs, createdAt: new Date() }, { persist: true });
-    await em.flush();
+    const rows = await em.transactional(async (tx) => {
+      // A re-run of the same signal (restart, retry) replaces these users' rows instead of hitting the unique (signal, user).
+      await tx.nativeDelete(UserExecution, { signal: signal.id, user: { $in: outcomes.map((o) => o.userId) } }, { filters: { [OWNER_FILTER]: false } });
+      await tx.nativeDelete(ExecutionReportRecord, { signal: signal.id });
+      const created = outcomes.map((o) =>
+        tx.create(
+          UserExecution,
+          {
+            signal: signal.id,
+            user: o.userId,
+            status: o.status,
+            reason: o.reason,
+            order: o.order?.id ?? null,
+            dispatchRank: o.rank,
+            latencyMs: o.latencyMs,
+            fillPrice: o.fillPrice,
+            slippage: o.slippage,
+            createdAt: new Date(),
+          },
+          { persist: true },
+        ),
+      );
+      const counts = { placed: 0, skipped: 0, failed: 0 };
+      for (const o of outcomes) counts[o.status.toLowerCase() as 'placed' | 'skipped' | 'failed'] += 1;
+      tx.create(ExecutionReportRecord, { signal: signal.id, total: outcomes.length, ...counts, durationMs, createdAt: new Date() }, { persist: true });
+      return created;
+    });
     // The response and the events carry the order rows as the tasks left them.
     const byId = new Map(outcomes.filter((o) => o.order).map((o) => [o.order!.id, o.order!]));
     for (const row of rows) if (row.order) (row as { order: unknown }).order = byId.get(row.order.id) ?? row.order;
@@ -374,9 +426,7 @@ export class SignalExecutor {
   }
 
   /** A task that outlived its timeout finished after all: its real outcome replaces "unknown". */
-  private async settleLate(signal: Signal, late: LateSettlement<UserOutcome>): Promise<void> {
-    if (late.status !== 'fulfilled') return;
-    const outcome = late.value;
+  private async settleLate(signal: Signal, outcome: UserOutcome): Promise<void> {
     try {
       const em = this.deps.orm.em.fork();
       await em.nativeUpdate(
