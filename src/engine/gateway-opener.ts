@@ -1,6 +1,7 @@
 import { Exchange } from '../entities/enums';
 import type { UserExchangeConfig } from '../entities/user-exchange-config.entity';
 import type { CredentialCipher, GatewayOpener } from '../services/exchange-config.service';
+import { KeyDecryptError } from '../services/key-cipher';
 import type { BinanceGatewayFactory } from './exchange/binance-gateway-factory';
 import type { ExchangeGateway } from './exchange/exchange-gateway';
 
@@ -19,7 +20,8 @@ export class ConfigGatewayOpener implements GatewayOpener {
 
   async open(config: UserExchangeConfig, userId: string): Promise<ExchangeGateway> {
     if (config.exchange === Exchange.PAPER) return this.deps.paper(userId);
-    if (!config.apiKeyEnc || !config.apiSecretEnc) throw new Error('Binance config without stored credentials');
+    // Also what a caller that forgot to load the lazy ciphertext columns gets: fail closed, typed.
+    if (!config.apiKeyEnc || !config.apiSecretEnc) throw new KeyDecryptError('Binance config has no stored credentials');
     return this.deps.binance.create({
       apiKey: this.deps.cipher.decrypt(config.apiKeyEnc, userId),
       apiSecret: this.deps.cipher.decrypt(config.apiSecretEnc, userId),

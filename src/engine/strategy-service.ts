@@ -32,6 +32,8 @@ export class StrategyService {
   private runner: StrategyRunner | null = null;
   private feed: MarketFeed | null = null;
   private timer: NodeJS.Timeout | null = null;
+  /** The leadership check in flight: stop() waits for it, or it could start a runner after stopping. */
+  private checking: Promise<void> | null = null;
   private stopped = false;
   private priceStream: (AsyncIterable<PriceTick> & AsyncIterator<PriceTick>) | null = null;
   private readonly executions = new Set<Promise<unknown>>();
@@ -54,12 +56,13 @@ export class StrategyService {
 
   async start(): Promise<void> {
     this.listenForPrices();
-    await this.tick();
+    await this.check();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    await this.checking;
     await this.stepDown();
     await this.priceStream?.return?.();
     await Promise.allSettled([...this.executions]);
@@ -77,13 +80,23 @@ export class StrategyService {
     })().catch((err) => this.deps.logger.error({ err }, 'price listener stopped'));
   }
 
+  private check(): Promise<void> {
+    const checking = this.tick().finally(() => {
+      if (this.checking === checking) this.checking = null;
+    });
+    this.checking = checking;
+    return checking;
+  }
+
   private async tick(): Promise<void> {
     if (this.stopped) return;
     const leader = await this.deps.lock.tryAcquire();
-    if (leader && !this.runner) await this.lead().catch((err) => this.deps.logger.error({ err }, 'could not start the strategy'));
+    // stop() may have run while the lock was being asked for; it releases the lock once this returns.
+    if (this.stopped) return;
+    if (leader && !this.runner) await this.lead().catch((err) => this.deps.logger.error({ err }, 'could not start the strategy; retrying on the next check'));
     if (!leader && this.runner) await this.stepDown();
     if (!this.stopped) {
-      this.timer = setTimeout(() => void this.tick(), this.deps.leaderCheckMs ?? 5000);
+      this.timer = setTimeout(() => void this.check(), this.deps.leaderCheckMs ?? 5000);
       this.timer.unref();
     }
   }
@@ -112,9 +125,15 @@ export class StrategyService {
     );
     feed.onPrice((price, time) => this.deps.bus.publish(Topic.MARKET_PRICE, { symbol: config.STRATEGY_SYMBOL, price, time: Number(time) }));
     const runner = new StrategyRunner({ feed, orchestrator, emit: (signal) => this.emit(signal), logger: logger.child({ module: 'strategy' }) });
+    // Leading only once the runner is up: a failed start is retried on the next check, lock still held.
+    try {
+      await runner.start();
+    } catch (err) {
+      await feed.stop().catch(() => undefined);
+      throw err;
+    }
     this.feed = feed;
     this.runner = runner;
-    await runner.start();
     logger.info({ feed: config.marketFeed, symbol: config.STRATEGY_SYMBOL, interval: config.STRATEGY_INTERVAL }, 'this node leads the strategy');
     await this.deps.onLeadershipChange?.(true);
   }

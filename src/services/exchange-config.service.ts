@@ -6,12 +6,17 @@ import { Exchange, UserStatus } from '../entities/enums';
 import { User } from '../entities/user.entity';
 import { UserExchangeConfig } from '../entities/user-exchange-config.entity';
 import { badInput, notFound } from '../errors/app-error';
+import { KeyDecryptError } from './key-cipher';
 import type { AuditService } from './audit.service';
 import type { MailService } from './mail.service';
 import { PLAN_RULES } from './plans';
 import type { SignedInScope } from './scope';
 
 const BINANCE_KEY_SHAPE = /^[A-Za-z0-9]{64}$/;
+/** Scale of the Ratio column (numeric(12,8)). */
+const PCT_DECIMALS = 8;
+/** Lazy (hidden) columns: load them wherever a gateway is opened from the config. */
+export const CREDENTIALS = ['apiKeyEnc', 'apiSecretEnc'] as const;
 
 export interface ExchangeConfigInputData {
   exchange?: Exchange | null;
@@ -36,7 +41,17 @@ export interface GatewayOpener {
 export interface VerifyOutcome {
   ok: boolean;
   reason: string | null;
+  /** The exchange could not answer (down, throttled, no reply): says nothing about the key itself. */
+  unreachable: boolean;
   config: UserExchangeConfig;
+}
+
+export interface VerifyOptions {
+  /**
+   * Leave the stored verdict as it is when the exchange is unreachable. For
+   * the daily job: an outage must not invalidate, and mail, every user.
+   */
+  keepVerdictWhenUnreachable?: boolean;
 }
 
 export const maskApiKey = (key: string) => `${key.slice(0, 4)}…${key.slice(-4)}`;
@@ -64,7 +79,7 @@ export class ExchangeConfigService {
   async set(scope: SignedInScope, input: ExchangeConfigInputData): Promise<UserExchangeConfig> {
     const user = await scope.em.findOneOrFail(User, { id: scope.actor.id });
     if (user.status !== UserStatus.ACTIVE) throw badInput('Verify your email address before binding an exchange account');
-    const existing = await scope.em.findOne(UserExchangeConfig, { user: user.id }, { populate: ['apiKeyEnc', 'apiSecretEnc'] });
+    const existing = await scope.em.findOne(UserExchangeConfig, { user: user.id }, { populate: CREDENTIALS });
     const exchange = input.exchange ?? existing?.exchange ?? Exchange.BINANCE;
     const leverage = input.leverage ?? existing?.leverage ?? 1;
     if (!Number.isInteger(leverage) || leverage < 1 || leverage > 125) {
@@ -72,8 +87,13 @@ export class ExchangeConfigService {
     }
     const cap = PLAN_RULES[user.subscription].maxPositionPct;
     const pct = input.maxPositionPct ?? (existing ? Number(existing.maxPositionPct) : Math.min(0.05, cap.toNumber()));
-    if (!Number.isFinite(pct) || pct <= 0 || new Decimal(pct).gt(cap)) {
-      throw badInput(`maxPositionPct must be above 0 and at most ${cap.toString()} on the ${user.subscription} plan`, 'maxPositionPct');
+    // The column keeps 8 decimals: round down (never above what the user allowed), and a value that rounds to 0 is no cap at all.
+    const pctStored = Number.isFinite(pct) ? new Decimal(pct).toDecimalPlaces(PCT_DECIMALS, Decimal.ROUND_DOWN) : null;
+    if (!pctStored || pctStored.lte(0) || pctStored.gt(cap)) {
+      throw badInput(
+        `maxPositionPct must be from 0.00000001 to ${cap.toString()} on the ${user.subscription} plan`,
+        'maxPositionPct',
+      );
     }
     const keyChange = input.apiKey != null || input.apiSecret != null;
     if (exchange === Exchange.BINANCE) {
@@ -97,7 +117,7 @@ export class ExchangeConfigService {
     const config = existing ?? scope.em.create(UserExchangeConfig, { user: user.id });
     config.exchange = exchange;
     config.leverage = leverage;
-    config.maxPositionPct = new Decimal(pct).toString();
+    config.maxPositionPct = pctStored.toFixed();
     if (input.testnet != null) config.testnet = input.testnet;
     if (exchange === Exchange.PAPER) {
       config.apiKeyEnc = null;
@@ -125,7 +145,8 @@ export class ExchangeConfigService {
   }
 
   async verify(scope: SignedInScope): Promise<VerifyOutcome> {
-    const config = await scope.em.findOne(UserExchangeConfig, { user: scope.actor.id });
+    // The ciphertexts are lazy columns: without them the gateway has no key to open.
+    const config = await scope.em.findOne(UserExchangeConfig, { user: scope.actor.id }, { populate: CREDENTIALS });
     if (!config) throw notFound('Exchange configuration');
     return this.verifyConfig(scope, config);
   }
@@ -151,9 +172,14 @@ export class ExchangeConfigService {
    * for an exchange problem: an unreachable exchange is `isValid: false` with a
    * reason, not a server error.
    */
-  async verifyConfig(scope: Pick<SignedInScope, 'em' | 'ip'> & { actorId?: string | null }, config: UserExchangeConfig): Promise<VerifyOutcome> {
+  async verifyConfig(
+    scope: Pick<SignedInScope, 'em' | 'ip'> & { actorId?: string | null },
+    config: UserExchangeConfig,
+    options: VerifyOptions = {},
+  ): Promise<VerifyOutcome> {
     const userId = config.user.id;
     let reason: string | null = null;
+    let unreachable = false;
     let permissions: KeyPermissions | null = null;
     let gateway: ExchangeGateway | null = null;
     try {
@@ -169,9 +195,14 @@ export class ExchangeConfigService {
         }
       }
     } catch (err) {
+      unreachable = err instanceof ExchangeError && err.action !== 'skip_user';
       reason = this.describeFailure(err, userId);
     } finally {
       await gateway?.close().catch(() => undefined);
+    }
+    if (unreachable && options.keepVerdictWhenUnreachable) {
+      this.deps.logger.warn({ userId }, 'exchange unreachable while re-verifying a key; stored verdict kept');
+      return { ok: false, reason, unreachable, config };
     }
     const ok = reason === null;
     config.isValid = ok;
@@ -195,7 +226,7 @@ export class ExchangeConfigService {
     });
     await scope.em.flush();
     this.deps.onChanged?.(userId);
-    return { ok, reason, config };
+    return { ok, reason, unreachable, config };
   }
 
   private permissionProblem(p: KeyPermissions): string | null {
@@ -211,6 +242,14 @@ export class ExchangeConfigService {
   }
 
   private describeFailure(err: unknown, userId: string): string {
+    if (err instanceof KeyDecryptError) {
+      // Tampered, copied from another user's row, or sealed under a master key this server no longer holds.
+      this.deps.logger.warn({ userId }, 'stored exchange credentials could not be decrypted');
+      return 'the stored API key could not be read; set the API key and secret again';
+    }
+    if (err instanceof AuthenticationError && err.exchangeCode === -1022) {
+      return 'the exchange rejected the signature: the API secret does not belong to this API key; enter the secret again';
+    }
     if (err instanceof AuthenticationError) {
       return 'the exchange rejected this API key (deleted, mistyped, or not allowed from this IP); check the key or create a new one';
     }

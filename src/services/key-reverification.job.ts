@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { Exchange } from '../entities/enums';
 import { OWNER_FILTER } from '../entities/owner-filter';
 import { UserExchangeConfig } from '../entities/user-exchange-config.entity';
-import type { ExchangeConfigService } from './exchange-config.service';
+import { CREDENTIALS, type ExchangeConfigService } from './exchange-config.service';
 import type { MailService } from './mail.service';
 
 const BATCH = 100;
@@ -18,16 +18,19 @@ export class KeyReverificationJob {
     private readonly deps: { orm: MikroORM; exchangeConfigs: ExchangeConfigService; mail: MailService; logger: Logger },
   ) {}
 
-  async run(): Promise<{ checked: number; newlyInvalid: number }> {
+  async run(): Promise<{ checked: number; newlyInvalid: number; unreachable: number }> {
     let checked = 0;
     let newlyInvalid = 0;
-    let afterId = '';
+    /** Not judged this run: the exchange did not answer, so their verdict is kept until the next one. */
+    let unreachable = 0;
+    // Keyset paging by uuid; no cursor on the first page ('' is not a uuid to PostgreSQL).
+    let afterId: string | null = null;
     for (;;) {
-      const batch = await this.deps.orm.em
+      const batch: UserExchangeConfig[] = await this.deps.orm.em
         .fork()
         .find(
           UserExchangeConfig,
-          { exchange: Exchange.BINANCE, id: { $gt: afterId } },
+          afterId ? { exchange: Exchange.BINANCE, id: { $gt: afterId } } : { exchange: Exchange.BINANCE },
           { filters: { [OWNER_FILTER]: false }, orderBy: { id: 'asc' }, limit: BATCH, populate: ['user'] },
         );
       if (batch.length === 0) break;
@@ -37,10 +40,15 @@ export class KeyReverificationJob {
         const em = this.deps.orm.em.fork();
         em.setFilterParams(OWNER_FILTER, { userId: row.user.id });
         try {
-          const config = await em.findOneOrFail(UserExchangeConfig, { id: row.id }, { populate: ['user'] });
+          const config = await em.findOneOrFail(UserExchangeConfig, { id: row.id }, { populate: ['user', ...CREDENTIALS] });
           const wasValid = config.isValid;
-          const outcome = await this.deps.exchangeConfigs.verifyConfig({ em, ip: null, actorId: null }, config);
-          if (wasValid && !outcome.ok) {
+          const outcome = await this.deps.exchangeConfigs.verifyConfig(
+            { em, ip: null, actorId: null },
+            config,
+            { keepVerdictWhenUnreachable: true },
+          );
+          if (outcome.unreachable) unreachable += 1;
+          else if (wasValid && !outcome.ok) {
             newlyInvalid += 1;
             await this.deps.mail.send({
               to: config.user.email,
@@ -55,7 +63,7 @@ export class KeyReverificationJob {
         }
       }
     }
-    this.deps.logger.info({ checked, newlyInvalid }, 'daily key re-verification done');
-    return { checked, newlyInvalid };
+    this.deps.logger.info({ checked, newlyInvalid, unreachable }, 'daily key re-verification done');
+    return { checked, newlyInvalid, unreachable };
   }
 }
