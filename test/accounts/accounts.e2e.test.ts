@@ -69,10 +69,11 @@ describe('accounts over GraphQL', () => {
     expect(wrong.errors![0].message).toBe(unknown.errors![0].message);
   });
 
-  it('refuses a PENDING user sign-in until the email is verified', async () => {
+  it('lets a PENDING user sign in, still PENDING and without a trial, until the email is verified', async () => {
     const email = uniqueEmail('pending');
     await t.gql(REGISTER, { i: { email, password: PASSWORD } });
-    expect(codeOf(await login(t, email))).toBe('FORBIDDEN');
+    const res = await login(t, email);
+    expect(res.data!.login.user).toMatchObject({ status: 'PENDING', trialEndsAt: null });
   });
 
   it('locks an account after five failures, even against the right password, and counts alias-batched attempts one by one', async () => {
@@ -157,7 +158,7 @@ describe('accounts over GraphQL', () => {
     await login(t, user.email, 'wrong password!');
     await t.gql('mutation { logout }', {}, user.accessToken);
     const rows = await t.app.services.orm.em.fork().getConnection().execute('select action, detail from audit_logs where user_id = ? order by created_at', [user.id]);
-    const actions = rows.map((r: { action: string }) => r.action);
+    const actions = rows.map((r) => (r as { action: string }).action);
     expect(actions).toEqual(expect.arrayContaining(['user.register', 'user.verify_email', 'auth.login_failed', 'auth.logout']));
     const text = JSON.stringify(rows) + t.logs.text();
     expect(text).not.toContain(PASSWORD);
