@@ -13,11 +13,12 @@ export interface StoredVote {
 /** One decision of the shared strategy (or an admin's manual broadcast). Not user-owned. */
 @Entity({ tableName: 'signals' })
 @Index({ properties: ['createdAt'] })
-// One strategy signal per candle and symbol, whichever node tries to write it.
+// One strategy signal per candle, symbol and action, whichever node tries to write it
+// (a flip is a CLOSE and an OPEN on the same candle).
 @Index({
-  name: 'signals_strategy_candle_unique',
+  name: 'signals_strategy_candle_action_unique',
   expression:
-    "create unique index \"signals_strategy_candle_unique\" on \"signals\" (\"symbol\", \"interval\", \"candle_time\") where \"source\" = 'STRATEGY'",
+    "create unique index \"signals_strategy_candle_action_unique\" on \"signals\" (\"symbol\", \"interval\", \"candle_time\", \"action\") where \"source\" = 'STRATEGY'",
 })
 export class Signal {
   [OptionalProps]?: 'name' | 'id' | 'interval' | 'referencePrice' | 'votes' | 'candleTime' | 'reason' | 'createdBy' | 'createdAt';

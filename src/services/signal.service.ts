@@ -22,18 +22,6 @@ export interface StrategySignalInput {
   reason: string | null;
 }
 
-/**
- * The candle already carries a different strategy signal. Under the one-signal-per-candle index
- * this is the OPEN of a flip (its CLOSE was stored first) or a split-brain leader that decided
- * otherwise; either way this signal is not durable and the strategy must not act as if it were.
- */
-export class CandleAlreadySignalledError extends Error {
-  constructor(readonly candleTime: Date, readonly stored: SignalAction, readonly refused: SignalAction) {
-    super(`candle ${candleTime.toISOString()} already has a ${stored} strategy signal; ${refused} not stored`);
-    this.name = 'CandleAlreadySignalledError';
-  }
-}
-
 export function toSignalType(signal: Signal): SignalType {
   return {
     id: signal.id,
@@ -56,9 +44,9 @@ export class SignalService {
   }
 
   /**
-   * Stores a strategy signal. The unique (symbol, interval, candle) index makes a second node's
-   * attempt at the same signal a no-op: returns null then. A different action for a candle that
-   * already has one throws CandleAlreadySignalledError.
+   * Stores a strategy signal. The unique (symbol, interval, candle, action) index makes a second
+   * node's attempt at the same signal a no-op: returns null then. A flip stores both its CLOSE and
+   * its OPEN on the same candle.
    */
   async recordStrategySignal(em: EntityManager, input: StrategySignalInput): Promise<Signal | null> {
     const signal = em.create(Signal, {
@@ -76,16 +64,9 @@ export class SignalService {
     try {
       await em.flush();
     } catch (err) {
-      if (!(err instanceof UniqueConstraintViolationException)) throw err;
-      // The failed flush leaves `em` holding the rejected row: look with a clean fork.
-      const existing = await em.fork().findOne(Signal, {
-        source: SignalSource.STRATEGY,
-        symbol: input.symbol,
-        interval: input.interval,
-        candleTime: input.candleTime,
-      });
-      if (existing && existing.action !== input.action) throw new CandleAlreadySignalledError(input.candleTime, existing.action, input.action);
-      return null;
+      // The unique (symbol, interval, candle, action) index: another node stored this very signal.
+      if (err instanceof UniqueConstraintViolationException) return null;
+      throw err;
     }
     this.announce(signal);
     return signal;

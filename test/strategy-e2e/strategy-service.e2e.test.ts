@@ -2,7 +2,7 @@ import { Client } from 'pg';
 import { SignalAction } from '../../src/entities/enums';
 import { AdvisoryLeaderLock } from '../../src/engine/leader-lock';
 import { StrategyService } from '../../src/engine/strategy-service';
-import { CandleAlreadySignalledError, type StrategySignalInput } from '../../src/services/signal.service';
+import type { StrategySignalInput } from '../../src/services/signal.service';
 import { eventually } from '../support/eventually';
 import { startTestApp, type TestApp } from '../support/test-app';
 
@@ -81,7 +81,7 @@ describe('StrategyService and SignalService on a real database', () => {
     }
   });
 
-  it('stores a candle\'s signal once: the same signal again is a no-op, a different one for that candle is refused loudly', async () => {
+  it('stores a candle\'s signal once per action: the same signal again is a no-op, a flip stores CLOSE and OPEN', async () => {
     const { orm, signals } = t.app.services;
     const candleTime = new Date(Date.UTC(2024, 0, 1, 5));
     const input = (action: SignalAction): StrategySignalInput => ({
@@ -98,9 +98,10 @@ describe('StrategyService and SignalService on a real database', () => {
     expect(stored).toMatchObject({ action: SignalAction.CLOSE, votes: [vote] });
     // Another node already wrote this very signal: nothing to do, nothing to announce.
     expect(await signals.recordStrategySignal(orm.em.fork(), input(SignalAction.CLOSE))).toBeNull();
-    // The OPEN of a flip on the same candle must not pass for "already stored": the position would move with no signal behind it.
-    await expect(signals.recordStrategySignal(orm.em.fork(), input(SignalAction.OPEN_SHORT))).rejects.toBeInstanceOf(CandleAlreadySignalledError);
-    const rows = await orm.em.fork().getConnection().execute(`select action from signals where interval = '1h' and candle_time = ?`, [candleTime]);
-    expect(rows).toEqual([{ action: 'CLOSE' }]);
+    // The OPEN of a flip on the same candle is a signal of its own, stored after the CLOSE.
+    expect(await signals.recordStrategySignal(orm.em.fork(), input(SignalAction.OPEN_SHORT))).toMatchObject({ action: SignalAction.OPEN_SHORT });
+    expect(await signals.recordStrategySignal(orm.em.fork(), input(SignalAction.OPEN_SHORT))).toBeNull();
+    const rows = await orm.em.fork().getConnection().execute(`select action from signals where interval = '1h' and candle_time = ? order by created_at`, [candleTime]);
+    expect(rows).toEqual([{ action: 'CLOSE' }, { action: 'OPEN_SHORT' }]);
   });
 });

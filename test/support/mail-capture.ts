@@ -9,7 +9,9 @@ export interface CapturedMail {
 /** A real SMTP server on loopback that keeps every message, for asserting on mail. */
 /** Mail bodies travel quoted-printable ("=3D" for "=", soft line breaks): decode before matching. */
 export function decodeQuotedPrintable(raw: string): string {
-  return raw.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+  const joined = raw.replace(/=\r?\n/g, '');
+  // Escaped bytes are UTF-8: decode runs of them together ("=E2=80=A6" is one "…").
+  return joined.replace(/(?:=[0-9A-F]{2})+/g, (run) => Buffer.from(run.replace(/=/g, ''), 'hex').toString('utf8'));
 }
 
 export class MailCapture {
