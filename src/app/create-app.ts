@@ -14,6 +14,7 @@ import { createErrorFormatter } from '../schema/format-error';
 import { apolloArmor, hideSuggestions } from './graphql-limits';
 import { httpContext } from './request-context';
 import { closeServices, createServices, type Services } from './services';
+import { AppMetrics } from './metrics';
 import { attachSocketServer } from './socket-server';
 import { Engine } from '../engine/engine';
 
@@ -46,6 +47,7 @@ export async function createApp(config: AppConfig, logger: Logger): Promise<App>
     app.disable('x-powered-by');
     const httpServer = createServer(app);
     const sockets = attachSocketServer(httpServer, schema, services, formatError);
+    const wsConnections = () => sockets.connections();
     const armor = apolloArmor();
     const apollo = new ApolloServer<GraphQLContext>({
       schema,
@@ -68,6 +70,12 @@ export async function createApp(config: AppConfig, logger: Logger): Promise<App>
     await apollo.start();
     stopping.push(() => apollo.stop());
 
+    const metrics = new AppMetrics(bus);
+    stopping.push(() => metrics.close());
+    app.get('/metrics', async (_req, res) => {
+      metrics.sockets.set(wsConnections());
+      res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+    });
     app.get('/healthz', (_req, res) => {
       res.json({ status: 'ok' });
     });

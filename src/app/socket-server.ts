@@ -114,6 +114,7 @@ export function attachSocketServer(
   })().catch((err) => logger.error({ err }, 'session revocation listener stopped'));
 
   return {
+    connections: () => [...byUser.values()].reduce((n, set) => n + set.size, 0),
     async dispose() {
       await revocations.return?.();
       for (const set of byUser.values()) for (const extra of set) clearTimeout(extra.expiryTimer);

@@ -62,6 +62,13 @@ describe('errors the server did not expect', () => {
     expect(t.logs.lines.some((l) => l.includes(errorId) && l.includes('audit_logs'))).toBe(true);
   });
 
+  it('expose Prometheus metrics at /metrics', async () => {
+    const res = await fetch(t.url.replace('/graphql', '/metrics'));
+    const text = await res.text();
+    expect(text).toContain('signal_fanout_seconds');
+    expect(text).toContain('graphql_ws_connections 0');
+  });
+
   it('answer /healthz and /readyz', async () => {
     const base = t.url.replace('/graphql', '');
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
