@@ -1,9 +1,9 @@
 import type { Order } from '../entities/order.entity';
 import type { Position } from '../entities/position.entity';
 import type { UserExecution } from '../entities/user-execution.entity';
-import type { Signal } from '../entities/signal.entity';
 import { formatDecimal } from '../schema/scalars';
 import { toSignalType } from '../services/signal.service';
+import type { ExecutionReport } from './signal-executor';
 
 /**
  * Plain, JSON-safe shapes of what the engine publishes: the GraphQL types'
@@ -56,15 +56,7 @@ export function toExecutionEvent(row: UserExecution) {
   };
 }
 
-export function toReportEvent(report: {
-  signal: Signal;
-  total: number;
-  placed: number;
-  skipped: number;
-  failed: number;
-  durationMs: number;
-  results: UserExecution[];
-}) {
+export function toReportEvent(report: ExecutionReport) {
   return {
     signal: toSignalType(report.signal),
     total: report.total,
