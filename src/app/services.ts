@@ -18,6 +18,7 @@ import { PriceBook } from '../engine/price-book';
 import { SignalExecutor } from '../engine/signal-executor';
 import { AccountStore } from '../engine/account-store';
 import { Reconciler } from '../engine/reconciler';
+import { RiskService } from '../engine/risk/risk.service';
 import { SignalRouter } from '../engine/signal-router';
 import { UserContextCache } from '../engine/user-context';
 import { Topic } from '../realtime/topics';
@@ -52,6 +53,7 @@ export interface Services {
   contexts: UserContextCache;
   executor: SignalExecutor;
   accountStore: AccountStore;
+  risk: RiskService;
   reconciler: Reconciler;
   /** Tells every node to drop cached engine state for this user. */
   userChanged(userId: string): void;
@@ -93,6 +95,20 @@ export function createServices(deps: { config: AppConfig; logger: Logger; orm: M
   const keyReverification = new KeyReverificationJob({ orm, exchangeConfigs, mail, logger: logger.child({ module: 'key-reverify' }) });
   const signals = new SignalService({ bus, audit, symbol: config.STRATEGY_SYMBOL });
   const engineLogger = logger.child({ module: 'engine' });
+  const risk = new RiskService({
+    orm,
+    bus,
+    mail,
+    audit,
+    logger: logger.child({ module: 'risk' }),
+    onChanged: userChanged,
+    defaults: {
+      maxDrawdown: new Decimal(config.RISK_MAX_DRAWDOWN),
+      maxDailyLossPct: new Decimal(config.RISK_MAX_DAILY_LOSS_PCT),
+      maxWeeklyLossPct: new Decimal(config.RISK_MAX_WEEKLY_LOSS_PCT),
+      maxConsecutiveLosses: config.RISK_MAX_CONSECUTIVE_LOSSES,
+    },
+  });
   const contexts = new UserContextCache({ opener, logger: engineLogger, accountMaxAgeMs: 60_000 });
   const placer = new OrderPlacer({
     clock: systemClock,
@@ -109,10 +125,10 @@ export function createServices(deps: { config: AppConfig; logger: Logger; orm: M
     logger: engineLogger,
     options: { concurrency: config.ENGINE_CONCURRENCY, maxLagMs: config.SIGNAL_MAX_LAG_MS, userTimeoutMs: config.ENGINE_USER_TIMEOUT_MS },
   });
-  const accountStore = new AccountStore({ orm, bus, audit, logger: engineLogger });
-  const reconciler = new Reconciler({ orm, contexts, store: accountStore, symbol: config.STRATEGY_SYMBOL, logger: logger.child({ module: 'reconciler' }) });
+  const accountStore = new AccountStore({ orm, bus, audit, risk, logger: engineLogger });
+  const reconciler = new Reconciler({ orm, contexts, store: accountStore, risk, symbol: config.STRATEGY_SYMBOL, logger: logger.child({ module: 'reconciler' }) });
   return {
-    accountStore, reconciler,
+    accountStore, reconciler, risk,
     config, logger, orm, bus, redis, tokens, mail, audit, auth, users, cipher, binance, prices, exchangeConfigs,
     keyReverification, signals, trading: new TradingService(), contexts, executor, userChanged,
   };

@@ -7,6 +7,8 @@ const bool = z
 const int = (min: number, max: number) =>
   z.coerce.number({ message: 'must be a number' }).int('must be a whole number').min(min).max(max);
 
+const ratio = z.coerce.number({ message: 'must be a number' }).gt(0, 'must be above 0').max(1, 'must be at most 1');
+
 const url = (protocols: string[]) =>
   z
     .string()
@@ -55,6 +57,10 @@ const envSchema = z.object({
   REQUIRE_IP_WHITELIST: bool.default(false),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   // Not in ENV.md's table yet: documented in the README.
+  RISK_MAX_DRAWDOWN: ratio.default(0.2),
+  RISK_MAX_DAILY_LOSS_PCT: ratio.default(0.05),
+  RISK_MAX_WEEKLY_LOSS_PCT: ratio.default(0.1),
+  RISK_MAX_CONSECUTIVE_LOSSES: int(1, 1000).default(5),
   SIMULATED_FEED_SPEED: z.coerce.number().positive().max(100_000).default(600),
   PAPER_STARTING_BALANCE: z.string().regex(/^\d+(\.\d+)?$/, 'must be a decimal number').default('10000'),
 });

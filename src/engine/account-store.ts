@@ -8,6 +8,7 @@ import { OWNER_FILTER } from '../entities/owner-filter';
 import { Position } from '../entities/position.entity';
 import { Trade } from '../entities/trade.entity';
 import type { AuditService } from '../services/audit.service';
+import type { RiskService } from './risk/risk.service';
 import type { EventBus } from '../realtime/event-bus';
 import { Topic } from '../realtime/topics';
 import { toOrderEvent, toPositionEvent } from './engine-events';
@@ -22,7 +23,7 @@ const FINAL = new Set<string>([OrderStatus.FILLED, OrderStatus.CANCELED, OrderSt
  * fill seen by the stream and by the reconciler is stored once.
  */
 export class AccountStore {
-  constructor(private readonly deps: { orm: MikroORM; bus: EventBus; audit: AuditService; logger: Logger }) {}
+  constructor(private readonly deps: { orm: MikroORM; bus: EventBus; audit: AuditService; risk: RiskService; logger: Logger }) {}
 
   private em(userId: string): EntityManager {
     const em = this.deps.orm.em.fork();
@@ -33,8 +34,9 @@ export class AccountStore {
   async applyOrderUpdate(userId: string, event: OrderUpdateEvent): Promise<void> {
     const em = this.em(userId);
     const order = await this.upsertOrder(em, userId, event.order, event.isLiquidation ? 'liquidation by the exchange' : null);
-    if (event.fill) await this.insertTrades(em, userId, [event.fill], order);
+    const closes = event.fill ? await this.insertTrades(em, userId, [event.fill], order) : [];
     await em.flush();
+    await this.deps.risk.recordCloses(userId, closes);
     this.deps.bus.publishToUser(Topic.ORDER_UPDATED, userId, toOrderEvent(order));
   }
 
@@ -75,7 +77,8 @@ export class AccountStore {
     const em = this.em(userId);
     const inserted = await this.insertTrades(em, userId, fills, null);
     await em.flush();
-    return inserted;
+    await this.deps.risk.recordCloses(userId, inserted);
+    return inserted.length;
   }
 
   /** Settles an order we hold as not final with what the exchange says about it (or that it has none). */
@@ -127,7 +130,8 @@ export class AccountStore {
     return order;
   }
 
-  private async insertTrades(em: EntityManager, userId: string, fills: TradeFill[], order: Order | null): Promise<number> {
+  /** Inserts the fills not stored yet; returns the realized PnL of each new one (closing fills carry it). */
+  private async insertTrades(em: EntityManager, userId: string, fills: TradeFill[], order: Order | null): Promise<Decimal[]> {
     const existing = new Set(
       (
         await em.find(Trade, { user: userId, exchangeTradeId: { $in: fills.map((f) => f.exchangeTradeId) } }, { fields: ['exchangeTradeId', 'symbol'] })
@@ -138,7 +142,7 @@ export class AccountStore {
       : new Map(
           (await em.find(Order, { user: userId, exchangeOrderId: { $in: fills.map((f) => f.exchangeOrderId) } })).map((o) => [o.exchangeOrderId ?? '', o]),
         );
-    let inserted = 0;
+    const inserted: Decimal[] = [];
     for (const fill of fills) {
       if (existing.has(`${fill.symbol}:${fill.exchangeTradeId}`)) continue;
       existing.add(`${fill.symbol}:${fill.exchangeTradeId}`);
@@ -155,7 +159,7 @@ export class AccountStore {
         commissionAsset: fill.commissionAsset,
         executedAt: fill.time,
       });
-      inserted += 1;
+      inserted.push(fill.realizedPnl);
     }
     return inserted;
   }

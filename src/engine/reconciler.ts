@@ -8,6 +8,7 @@ import { Trade } from '../entities/trade.entity';
 import { UserExchangeConfig } from '../entities/user-exchange-config.entity';
 import { UserExecution } from '../entities/user-execution.entity';
 import type { AccountStore } from './account-store';
+import type { RiskService } from './risk/risk.service';
 import type { UserContextCache } from './user-context';
 
 const NO_OWNER = { filters: { [OWNER_FILTER]: false } } as const;
@@ -35,6 +36,7 @@ export class Reconciler {
       orm: MikroORM;
       contexts: UserContextCache;
       store: AccountStore;
+      risk: RiskService;
       symbol: string;
       logger: Logger;
       concurrency?: number;
@@ -99,6 +101,7 @@ export class Reconciler {
     const account = await gateway.getAccount();
     this.deps.contexts.noteAccount(userId, account);
     await store.snapshotBalance(userId, account, 'RECONCILE');
+    await this.deps.risk.assess(userId, account.equity);
     return { ordersSettled, tradesAdded };
   }
 }

@@ -4,6 +4,7 @@ import type { GraphQLContext } from '../schema/context';
 import { Role } from '../schema/enums';
 import { ExecutionReportType, SignalType, UserExecutionType } from '../schema/types/signal.type';
 import { OrderType, PositionType } from '../schema/types/trading.type';
+import { RiskStateType } from '../schema/types/risk.type';
 
 /** The subscriber's own topic: the id comes from the authenticated context, never from arguments. */
 const ownTopic = ({ context }: { context: GraphQLContext }) => context.scope.actor?.id ?? 'nobody';
@@ -33,6 +34,12 @@ export class SubscriptionResolver {
   @Subscription(() => UserExecutionType, { topics: Topic.EXECUTION_RESULT, topicId: ownTopic })
   executionResult(@Root() execution: UserExecutionType): UserExecutionType {
     return execution;
+  }
+
+  @Authorized()
+  @Subscription(() => RiskStateType, { topics: Topic.RISK_STATE_CHANGED, topicId: ownTopic })
+  riskStateChanged(@Root() risk: RiskStateType): RiskStateType {
+    return risk;
   }
 
   @Authorized(Role.ADMIN)

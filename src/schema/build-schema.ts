@@ -9,6 +9,7 @@ import { AccountResolver } from '../resolvers/account.resolver';
 import { AdminUserResolver } from '../resolvers/admin-user.resolver';
 import { AuthResolver } from '../resolvers/auth.resolver';
 import { ExchangeConfigResolver } from '../resolvers/exchange-config.resolver';
+import { RiskResolver } from '../resolvers/risk.resolver';
 import { SignalResolver } from '../resolvers/signal.resolver';
 import { TradingResolver } from '../resolvers/trading.resolver';
 import { SubscriptionResolver } from '../resolvers/subscription.resolver';
@@ -17,7 +18,7 @@ import { authChecker } from './auth-checker';
 import { DateTimeScalar } from './scalars';
 
 export const RESOLVERS = [
-  AuthResolver, ViewerResolver, AccountResolver, AdminUserResolver, ExchangeConfigResolver, TradingResolver, SignalResolver,
+  AuthResolver, ViewerResolver, AccountResolver, AdminUserResolver, ExchangeConfigResolver, TradingResolver, SignalResolver, RiskResolver,
   SubscriptionResolver,
 ] as const;
 
