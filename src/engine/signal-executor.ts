@@ -57,7 +57,6 @@ export interface SignalExecutorOptions {
 
 const UNKNOWN_REASON = 'outcome unknown, reconciling';
 type Em = ReturnType<MikroORM['em']['fork']>;
-const FINAL: ReadonlySet<OrderStatus> = new Set([OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.REJECTED, OrderStatus.EXPIRED, OrderStatus.FAILED]);
 
 /**
  * Executes one signal on every selected account: one task per user on a
@@ -124,6 +123,7 @@ export class SignalExecutor {
       outcomes.set(r.key, { ...base, rank: r.rank, latencyMs: Math.round(r.latencyMs) });
     }
 
+    await this.linkPendingOrders(signal, outcomes);
     for (const [userId, outcome] of late) outcomes.set(userId, { ...outcomes.get(userId)!, ...outcome });
     const results = await this.persist(signal, [...outcomes.values()], Date.now() - started);
     persisted = true;
@@ -423,6 +423,21 @@ export class SignalExecutor {
     const byId = new Map(outcomes.filter((o) => o.order).map((o) => [o.order!.id, o.order!]));
     for (const row of rows) if (row.order) (row as { order: unknown }).order = byId.get(row.order.id) ?? row.order;
     return rows;
+  }
+
+  /**
+   * A user whose task timed out may have an order in flight: their row points at it, so the reconciler
+   * (which settles rows by order) and the user can tell "unknown" from "never sent".
+   */
+  private async linkPendingOrders(signal: Signal, outcomes: Map<string, UserOutcome>): Promise<void> {
+    const unknown = [...outcomes.values()].filter((o) => o.status === ExecutionStatus.FAILED && o.order === null && o.reason === UNKNOWN_REASON);
+    if (unknown.length === 0) return;
+    const orders = await this.deps.orm.em.fork().find(
+      Order,
+      { signal: signal.id, user: { $in: unknown.map((o) => o.userId) } },
+      { filters: { [OWNER_FILTER]: false } },
+    );
+    for (const order of orders) outcomes.get(order.user.id)!.order = order;
   }
 
   /** A task that outlived its timeout finished after all: its real outcome replaces "unknown". */

@@ -68,6 +68,8 @@ export function toOrderResult(o: WireOrder): OrderResult {
 export class BinanceFuturesGateway implements ExchangeGateway {
   readonly venue = 'BINANCE' as const;
   private readonly client: USDMClient;
+  /** Keyless: what every account shares must not be fetched through (and fail or stall with) one user's key. */
+  private readonly publicClient: USDMClient;
   private readonly spot: MainClient;
   private readonly logger: Logger;
   private readonly secrets: string[];
@@ -78,6 +80,7 @@ export class BinanceFuturesGateway implements ExchangeGateway {
     const timeout = opts.timeoutMs ?? 5_000;
     const rest = { api_key: opts.apiKey, api_secret: opts.apiSecret, recvWindow: opts.recvWindow ?? 5_000, disableTimeSync: true };
     this.client = new USDMClient({ ...rest, baseUrl: opts.futuresUrl }, { timeout });
+    this.publicClient = new USDMClient({ baseUrl: opts.futuresUrl, disableTimeSync: true }, { timeout });
     this.spot = new MainClient({ ...rest, baseUrl: opts.spotUrl }, { timeout });
     this.secrets = [opts.apiKey, opts.apiSecret];
     this.logger = opts.logger.child({ venue: 'binance', key: `…${opts.apiKey.slice(-4)}` });
@@ -112,7 +115,7 @@ export class BinanceFuturesGateway implements ExchangeGateway {
 
   getSymbolFilters(symbol: string): Promise<SymbolFilters> {
     return this.opts.exchangeInfo.get(this.opts.futuresUrl, symbol, () =>
-      this.call('exchangeInfo', this.client, () => this.client.getExchangeInfo() as unknown as Promise<WireExchangeInfo>));
+      this.call('exchangeInfo', this.publicClient, () => this.publicClient.getExchangeInfo() as unknown as Promise<WireExchangeInfo>));
   }
 
   async setLeverage(symbol: string, leverage: number): Promise<void> {

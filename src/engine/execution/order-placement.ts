@@ -72,6 +72,11 @@ export class OrderPlacer {
     this.policy = { ...DEFAULT_PLACEMENT_POLICY, ...policy };
   }
 
+  /** How long after a send "no such order" starts to mean "never executed" (see PlacementPolicy). */
+  get absentAfterMs(): number {
+    return this.policy.absentAfterMs;
+  }
+
   isInFlight(clientOrderId: string): boolean {
     return this.inFlight.has(clientOrderId);
   }
