@@ -71,6 +71,11 @@ export class AccountStore {
     for (const p of changed) this.deps.bus.publishToUser(Topic.POSITION_UPDATED, userId, toPositionEvent(p));
   }
 
+  /** The open position on this symbol was opened by the engine: CLOSE signals will reach it. */
+  async claimForStrategy(userId: string, symbol: string): Promise<void> {
+    await this.em(userId).nativeUpdate(Position, { user: userId, symbol, side: { $ne: PositionSide.FLAT } }, { openedByStrategy: true });
+  }
+
   /** Fills found on the exchange; linked to our order when we know its exchange id. */
   async recordTrades(userId: string, fills: TradeFill[]): Promise<number> {
     if (fills.length === 0) return 0;

@@ -1,7 +1,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import pLimit from 'p-limit';
 import type { Logger } from 'pino';
-import { ExecutionStatus, OrderStatus } from '../entities/enums';
+import { ExecutionStatus, OrderOrigin, OrderStatus } from '../entities/enums';
 import { Order } from '../entities/order.entity';
 import { OWNER_FILTER } from '../entities/owner-filter';
 import { Trade } from '../entities/trade.entity';
@@ -74,6 +74,7 @@ export class Reconciler {
     em.setFilterParams(OWNER_FILTER, { userId });
 
     let ordersSettled = 0;
+    let claim = false;
     const open = await em.find(Order, { user: userId, status: { $in: OPEN_STATES } });
     for (const order of open) {
       const result = await gateway.getOrder(order.symbol, order.clientOrderId);
@@ -81,6 +82,8 @@ export class Reconciler {
       if (result && result.status === order.status && result.executedQty.eq(order.executedQty)) continue;
       const settled = await store.settleOrder(userId, order, result, 'the exchange has no such order: it was never placed');
       ordersSettled += 1;
+      // An engine order that opened a position while we were away makes that position the strategy's.
+      if (settled.origin !== OrderOrigin.EXTERNAL && !settled.reduceOnly && settled.status === OrderStatus.FILLED) claim = true;
       // The signal's outcome recorded as unknown becomes what really happened.
       await em.nativeUpdate(
         UserExecution,
@@ -93,6 +96,7 @@ export class Reconciler {
 
     const position = await gateway.getPosition(symbol);
     await store.applyPositions(userId, [position], 'RECONCILE');
+    if (claim) await store.claimForStrategy(userId, symbol);
 
     const last = await em.findOne(Trade, { user: userId, symbol }, { orderBy: { executedAt: 'desc' } });
     const since = Math.max(Date.now() - TRADE_LOOKBACK_MS, last ? last.executedAt.getTime() : 0);

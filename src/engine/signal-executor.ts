@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { RiskService } from './risk/risk.service';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import Decimal from 'decimal.js';
 import type { Logger } from 'pino';
@@ -72,6 +73,7 @@ export class SignalExecutor {
       contexts: UserContextCache;
       placer: OrderPlacer;
       prices: PriceSource;
+      risk: Pick<RiskService, 'assess'>;
       logger: Logger;
       options: SignalExecutorOptions;
       clock?: ExecutionClock;
@@ -176,6 +178,9 @@ export class SignalExecutor {
         if (position && position.side !== PositionSide.FLAT) {
           return this.skip(userId, `a ${position.side.toLowerCase()} position is open; it must be closed first`);
         }
+        // The user's own risk check on the equity we are about to size from: a limit crossed now locks and skips.
+        const verdict = await this.deps.risk.assess(userId, account.equity);
+        if (verdict.locked) return this.skip(userId, `risk locked: ${verdict.reason}`);
         sizing = sizeOpenOrder({
           direction,
           equity: account.equity,

@@ -6,6 +6,7 @@ import type { Signal } from '../entities/signal.entity';
 import { UserExchangeConfig } from '../entities/user-exchange-config.entity';
 import { UserRiskState } from '../entities/user-risk-state.entity';
 import { planBlocker } from '../services/plans';
+import { lockStillHolds } from './risk/risk.service';
 
 const NO_OWNER = { filters: { [OWNER_FILTER]: false } } as const;
 
@@ -46,7 +47,7 @@ export class SignalRouter {
           ? `account ${user.status.toLowerCase()}`
           : !config.isValid
             ? `exchange key not valid: ${config.lastVerifyError ?? 'not verified'}`
-            : risks.get(user.id)?.isLocked
+            : risks.has(user.id) && lockStillHolds(risks.get(user.id)!, now)
               ? `risk locked: ${risks.get(user.id)?.lockedReason ?? 'limit reached'}`
               : planBlocker(user, now);
       if (reason) routing.skipped.push({ userId: user.id, reason });

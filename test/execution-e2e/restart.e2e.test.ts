@@ -62,8 +62,9 @@ describe('a node killed in the middle of a fan-out, and restarted', () => {
     for (const user of hung) expect(before.get(user.id)).toBe(OrderStatus.PENDING);
     const postsBeforeRestart = fake.requests({ method: 'POST', path: '/fapi/v1/order' }).length;
 
-    const rerun = await nodeB.app.services.executor.execute(signal);
+    // A restarted node reconciles first (leader work at start), then the signal is run again.
     const summary = await nodeB.app.services.reconciler.reconcileAll();
+    const rerun = await nodeB.app.services.executor.execute(signal);
 
     expect(summary).toMatchObject({ users: 8, failures: 0 });
     expect(rerun).toMatchObject({ total: 8, placed: 8, failed: 0 });

@@ -145,7 +145,10 @@ export class RiskService {
     if (result.lock) this.announce(userId, result.state, result.limits, true);
   }
 
-  /** Admin: lifts any lock. A drawdown lock restarts the peak from the current equity, or it would lock again at once. */
+  /**
+   * Admin: lifts any lock. The figure that locked restarts from now (peak, day or week baseline,
+   * streak), or the next judgement would lock again at once.
+   */
   async unlock(scope: SignedInScope, userId: string, reason: string) {
     if (!/^[0-9a-f-]{36}$/i.test(userId)) throw notFound('User');
     const user = await scope.em.findOne(User, { id: userId });
@@ -160,6 +163,15 @@ export class RiskService {
         state.currentDrawdown = '0';
       }
       if (state.lockKind === LockKind.LOSS_STREAK) state.consecutiveLosses = 0;
+      // The loss counted so far is forgiven: the period's baseline restarts at today's equity.
+      if (state.lockKind === LockKind.DAILY_LOSS && state.dayStartEquity !== null) {
+        state.dayStartEquity = new Decimal(state.dayStartEquity).minus(state.dailyLoss).toFixed();
+        state.dailyLoss = '0';
+      }
+      if (state.lockKind === LockKind.WEEKLY_LOSS && state.weekStartEquity !== null) {
+        state.weekStartEquity = new Decimal(state.weekStartEquity).minus(state.weeklyLoss).toFixed();
+        state.weeklyLoss = '0';
+      }
       if (wasLocked) this.unlockRow(tx, state, reason, scope.actor.id);
       this.deps.audit.record(tx, { action: 'admin.unlock_risk', userId, actorId: scope.actor.id, detail: reason, ip: scope.ip });
       return { state, limits: this.limitsOf(state), wasLocked };
