@@ -122,6 +122,7 @@ export function createServices(deps: { config: AppConfig; logger: Logger; orm: M
     contexts,
     placer,
     prices,
+    risk,
     logger: engineLogger,
     options: { concurrency: config.ENGINE_CONCURRENCY, maxLagMs: config.SIGNAL_MAX_LAG_MS, userTimeoutMs: config.ENGINE_USER_TIMEOUT_MS },
   });
