@@ -34,7 +34,8 @@ export async function upsertPosition(em: EntityManager, userId: string, symbol: 
     ...(fields.openedByStrategy !== undefined ? { openedByStrategy: fields.openedByStrategy } : {}),
   };
   const merge = Object.keys(data).filter((k) => k !== 'id' && k !== 'user' && k !== 'symbol') as never[];
-  return em.upsert(Position, data, { onConflictFields: ['user', 'symbol'], onConflictAction: 'merge', onConflictMergeFields: merge });
+  // On a fork of its own: the returned row is for reading (events), never flushed again by the caller's unit of work.
+  return em.fork().upsert(Position, data, { onConflictFields: ['user', 'symbol'], onConflictAction: 'merge', onConflictMergeFields: merge });
 }
 
 export const FLAT_FIELDS: PositionFields = { side: PositionSide.FLAT, quantity: '0', entryPrice: '0', unrealizedPnl: '0', openedByStrategy: false };

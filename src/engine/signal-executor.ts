@@ -73,7 +73,7 @@ export class SignalExecutor {
       contexts: UserContextCache;
       placer: OrderPlacer;
       prices: PriceSource;
-      risk: Pick<RiskService, 'assess'>;
+      risk: Pick<RiskService, 'check'>;
       logger: Logger;
       options: SignalExecutorOptions;
       clock?: ExecutionClock;
@@ -96,10 +96,14 @@ export class SignalExecutor {
     // A timed-out task may settle before its row exists: held here and merged, then written again once persisted.
     const late = new Map<string, UserOutcome>();
     let persisted = false;
+    // Orders this signal already made (a re-run): one query for everyone, not one per user.
+    const priors = new Map(
+      (await this.deps.orm.em.fork().find(Order, { signal: signal.id }, { filters: { [OWNER_FILTER]: false } })).map((o) => [o.user.id, o]),
+    );
     const report = await fanOut(
       routing.eligible.map((candidate) => ({
         key: candidate.userId,
-        run: ({ signal: abort }: { signal: AbortSignal }) => this.executeForUser(signal, candidate, abort),
+        run: ({ signal: abort }: { signal: AbortSignal }) => this.executeForUser(signal, candidate, abort, priors.get(candidate.userId)),
       })),
       {
         concurrency: options.concurrency,
@@ -148,12 +152,13 @@ export class SignalExecutor {
   }
 
   /** One user's whole path; never throws for a user-level problem (those are outcomes). */
-  async executeForUser(signal: Signal, candidate: Candidate, abort: AbortSignal): Promise<UserOutcome> {
+  async executeForUser(signal: Signal, candidate: Candidate, abort: AbortSignal, known?: Order): Promise<UserOutcome> {
     const { userId } = candidate;
     const opening = signal.action !== SignalAction.CLOSE;
     const lateReason = this.lateReason(signal);
     if (lateReason) return this.skip(userId, lateReason);
-    const em = this.deps.orm.em.fork();
+    // Each write of this task is one statement: no BEGIN/COMMIT around it.
+    const em = this.deps.orm.em.fork({ disableTransactions: true });
     em.setFilterParams(OWNER_FILTER, { userId });
     const ctx = await this.deps.contexts.get(candidate.config);
     const gateway = ctx.gateway;
@@ -162,24 +167,20 @@ export class SignalExecutor {
     const clientOrderId = deriveClientOrderId(gateway.clientOrderIdPrefix(), signal.id, userId);
     // A re-run of this signal (restart mid fan-out, operator retry) resumes the order it already made: sizing
     // again would meet that order's own position and report "already long" for an order this signal placed.
-    const prior = await em.findOne(Order, { clientOrderId });
-    if (prior) return this.resume(em, signal, userId, ctx, prior, price, abort);
+    if (known) return this.resume(em, signal, userId, ctx, em.merge(known), price, abort);
 
     let sizing;
     try {
       if (opening) {
         const direction = signal.action === SignalAction.OPEN_LONG ? PositionSide.LONG : PositionSide.SHORT;
-        const [account, filters, position] = await Promise.all([
-          this.deps.contexts.account(ctx),
-          gateway.getSymbolFilters(signal.symbol),
-          em.findOne(Position, { user: userId, symbol: signal.symbol }),
-        ]);
+        const position = candidate.position;
+        const [account, filters] = await Promise.all([this.deps.contexts.account(ctx), gateway.getSymbolFilters(signal.symbol)]);
         if (position && position.side === direction) return this.skip(userId, `already ${direction.toLowerCase()} ${position.quantity} ${signal.symbol}`);
         if (position && position.side !== PositionSide.FLAT) {
           return this.skip(userId, `a ${position.side.toLowerCase()} position is open; it must be closed first`);
         }
         // The user's own risk check on the equity we are about to size from: a limit crossed now locks and skips.
-        const verdict = await this.deps.risk.assess(userId, account.equity);
+        const verdict = await this.deps.risk.check(userId, candidate.risk, account.equity);
         if (verdict.locked) return this.skip(userId, `risk locked: ${verdict.reason}`);
         sizing = sizeOpenOrder({
           direction,
@@ -269,30 +270,28 @@ export class SignalExecutor {
     sizing: { side: 'BUY' | 'SELL'; quantity: Decimal; reduceOnly: boolean },
   ): Promise<{ order: Order; inserted: boolean }> {
     // Inserted before sending; the unique client id means a re-run never creates a second order.
-    const id = randomUUID();
-    await em
-      .createQueryBuilder(Order)
-      .insert({
-        id,
-        user: userId,
-        signal: signal.id,
-        clientOrderId,
-        origin: signal.source === 'MANUAL' ? OrderOrigin.MANUAL : OrderOrigin.STRATEGY,
-        symbol: signal.symbol,
-        side: sizing.side === 'BUY' ? OrderSide.BUY : OrderSide.SELL,
-        type: 'MARKET',
-        quantity: sizing.quantity.toString(),
-        executedQty: '0',
-        reduceOnly: sizing.reduceOnly,
-        status: OrderStatus.PENDING,
-        createdAt: new Date(),
-        updatedAt: new Date(),
-      })
-      .onConflict('client_order_id')
-      .ignore()
-      .execute('run');
-    const order = await em.findOneOrFail(Order, { clientOrderId });
-    return { order, inserted: order.id === id };
+    const data = {
+      id: randomUUID(),
+      user: userId,
+      signal: signal.id,
+      clientOrderId,
+      origin: signal.source === 'MANUAL' ? OrderOrigin.MANUAL : OrderOrigin.STRATEGY,
+      symbol: signal.symbol,
+      side: sizing.side === 'BUY' ? OrderSide.BUY : OrderSide.SELL,
+      type: 'MARKET',
+      quantity: sizing.quantity.toString(),
+      avgPrice: null,
+      executedQty: '0',
+      reduceOnly: sizing.reduceOnly,
+      status: OrderStatus.PENDING,
+      exchangeOrderId: null,
+      error: null,
+      createdAt: new Date(),
+      updatedAt: new Date(),
+    };
+    const result = await em.createQueryBuilder(Order).insert(data).onConflict('client_order_id').ignore().execute('run');
+    if (result.affectedRows === 1) return { order: em.create(Order, data, { managed: true }), inserted: true };
+    return { order: await em.findOneOrFail(Order, { clientOrderId }), inserted: false };
   }
 
   private async record(

@@ -13,8 +13,10 @@ const NO_OWNER = { filters: { [OWNER_FILTER]: false } } as const;
 export interface Candidate {
   userId: string;
   config: UserExchangeConfig;
-  /** Our view of the strategy position (CLOSE signals), null for OPEN. */
+  /** Our view of the user's position on the signal's symbol (null: none recorded). */
   position: Position | null;
+  /** The user's risk row as routing saw it (null: never judged yet). */
+  risk: UserRiskState | null;
 }
 
 export interface Routing {
@@ -31,10 +33,10 @@ export interface Routing {
  */
 export class SignalRouter {
   async route(em: EntityManager, signal: Signal, now: Date): Promise<Routing> {
-    return signal.action === SignalAction.CLOSE ? this.routeClose(em, signal) : this.routeOpen(em, now);
+    return signal.action === SignalAction.CLOSE ? this.routeClose(em, signal) : this.routeOpen(em, signal, now);
   }
 
-  private async routeOpen(em: EntityManager, now: Date): Promise<Routing> {
+  private async routeOpen(em: EntityManager, signal: Signal, now: Date): Promise<Routing> {
     const configs = await em.find(UserExchangeConfig, {}, { ...NO_OWNER, populate: ['user', 'apiKeyEnc', 'apiSecretEnc'] });
     const risks = new Map(
       (await em.find(UserRiskState, { user: { $in: configs.map((c) => c.user.id) } }, NO_OWNER)).map((r) => [r.user.id, r]),
@@ -51,8 +53,13 @@ export class SignalRouter {
               ? `risk locked: ${risks.get(user.id)?.lockedReason ?? 'limit reached'}`
               : planBlocker(user, now);
       if (reason) routing.skipped.push({ userId: user.id, reason });
-      else routing.eligible.push({ userId: user.id, config, position: null });
+      else routing.eligible.push({ userId: user.id, config, position: null, risk: risks.get(user.id) ?? null });
     }
+    // One query for every eligible user's position instead of one per user on the hot path.
+    const positions = new Map(
+      (await em.find(Position, { user: { $in: routing.eligible.map((c) => c.userId) }, symbol: signal.symbol }, NO_OWNER)).map((p) => [p.user.id, p]),
+    );
+    for (const candidate of routing.eligible) candidate.position = positions.get(candidate.userId) ?? null;
     return routing;
   }
 
@@ -76,7 +83,7 @@ export class SignalRouter {
       const config = configs.get(position.user.id);
       const usable = config && (config.exchange === Exchange.PAPER || (config.apiKeyEnc && config.apiSecretEnc));
       if (!config || !usable) routing.skipped.push({ userId: position.user.id, reason: 'no usable exchange key to close the position with' });
-      else routing.eligible.push({ userId: position.user.id, config, position });
+      else routing.eligible.push({ userId: position.user.id, config, position, risk: null });
     }
     return routing;
   }

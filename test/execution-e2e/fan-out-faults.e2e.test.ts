@@ -145,7 +145,13 @@ describe('who receives a signal, on 22 Binance accounts', () => {
   it('sends a CLOSE to every holder of a strategy position whatever their lock, plan or status', async () => {
     const em = t.app.services.orm.em.fork();
     const [lockedHolder, suspendedHolder, trialHolder] = eligible;
-    em.create(UserRiskState, { user: lockedHolder.id, isLocked: true, lockKind: 'DRAWDOWN', lockedReason: 'drawdown 20%', lockedAt: new Date() });
+    // The OPEN already judged every holder's risk, so their row exists: lock it in place.
+    await em.nativeUpdate(
+      UserRiskState,
+      { user: lockedHolder.id },
+      { isLocked: true, lockKind: 'DRAWDOWN', lockedReason: 'drawdown 20%', lockedAt: new Date() },
+      { filters: { owner: false } },
+    );
     await em.nativeUpdate(User, { id: suspendedHolder.id }, { status: UserStatus.SUSPENDED });
     await em.nativeUpdate(User, { id: trialHolder.id }, { trialEndsAt: new Date(Date.now() - 60_000) });
     await em.flush();

@@ -12,9 +12,22 @@ import { Topic } from '../../realtime/topics';
 import type { AuditService } from '../../services/audit.service';
 import type { MailService } from '../../services/mail.service';
 import type { SignedInScope } from '../../services/scope';
-import { assessRisk, LockKind, nextLossStreak, SELF_LIFTING, startOfIsoWeek, startOfUtcDay, type RiskLimits } from './risk-guard';
+import { assessRisk, LockKind, nextLossStreak, SELF_LIFTING, startOfIsoWeek, startOfUtcDay, type RiskFigures, type RiskLimits } from './risk-guard';
 
 const dec = (v: string | null) => (v === null ? null : new Decimal(v));
+
+function figuresOf(state: UserRiskState): RiskFigures {
+  return {
+    equityHighWater: dec(state.equityHighWater),
+    dayStart: state.dayStart,
+    dayStartEquity: dec(state.dayStartEquity),
+    weekStart: state.weekStart,
+    weekStartEquity: dec(state.weekStartEquity),
+    consecutiveLosses: state.consecutiveLosses,
+    isLocked: state.isLocked,
+    lockKind: state.lockKind,
+  };
+}
 
 export interface RiskVerdict {
   locked: boolean;
@@ -93,21 +106,7 @@ export class RiskService {
     const result = await em.transactional(async (tx) => {
       const state = await this.lockedRow(tx, userId);
       const limits = this.limitsOf(state);
-      const a = assessRisk(
-        {
-          equityHighWater: dec(state.equityHighWater),
-          dayStart: state.dayStart,
-          dayStartEquity: dec(state.dayStartEquity),
-          weekStart: state.weekStart,
-          weekStartEquity: dec(state.weekStartEquity),
-          consecutiveLosses: state.consecutiveLosses,
-          isLocked: state.isLocked,
-          lockKind: state.lockKind,
-        },
-        equity,
-        now,
-        limits,
-      );
+      const a = assessRisk(figuresOf(state), equity, now, limits);
       Object.assign(state, {
         equityHighWater: a.equityHighWater.toFixed(),
         currentDrawdown: a.currentDrawdown.toDecimalPlaces(8, Decimal.ROUND_DOWN).toFixed(),
@@ -124,6 +123,26 @@ export class RiskService {
     });
     if (result.changed) this.announce(userId, result.state, result.limits, result.locked);
     return { locked: result.state.isLocked, reason: result.state.lockedReason };
+  }
+
+  /**
+   * The hot-path judgement: from the row routing already loaded, answered in
+   * memory when nothing would change (same day and week, no new peak, no lock
+   * or lift); otherwise the full, stored `assess`. Displayed figures catch up
+   * at the next stored judgement (every reconciliation).
+   */
+  async check(userId: string, cached: UserRiskState | null, equity: Decimal, now = new Date()): Promise<RiskVerdict> {
+    if (cached && cached.dayStart && cached.weekStart && cached.equityHighWater !== null) {
+      const a = assessRisk(figuresOf(cached), equity, now, this.limitsOf(cached));
+      const quiet =
+        !a.lock &&
+        !a.lifted &&
+        a.dayStart.getTime() === cached.dayStart.getTime() &&
+        a.weekStart.getTime() === cached.weekStart.getTime() &&
+        a.equityHighWater.eq(cached.equityHighWater);
+      if (quiet) return { locked: lockStillHolds(cached, now), reason: cached.lockedReason };
+    }
+    return this.assess(userId, equity, now);
   }
 
   /** Closing fills: the realized PnL extends or ends the losing streak; a streak at its limit locks. */
@@ -193,7 +212,8 @@ export class RiskService {
   }
 
   private async lockedRow(tx: EntityManager, userId: string): Promise<UserRiskState> {
-    await tx.getConnection().execute('insert into user_risk_states (user_id, updated_at) values (?, now()) on conflict (user_id) do nothing', [userId]);
+    // tx.execute, not tx.getConnection().execute: the latter takes a second pool connection outside the transaction.
+    await tx.execute('insert into user_risk_states (user_id, updated_at) values (?, now()) on conflict (user_id) do nothing', [userId]);
     return tx.findOneOrFail(UserRiskState, { user: userId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
   }
 
