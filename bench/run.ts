@@ -13,14 +13,14 @@ import { createEventBus } from '../src/realtime/event-bus';
 import { createBenchDatabase } from './bench-database';
 import { note } from './bench-report';
 import { seedUsers } from './bench-users';
-import { benchFanOut, EXCHANGE_LATENCY_MS } from './fanout-bench';
+import { benchFanOut, EXCHANGE_LATENCY_MS, IncompleteFanOutError } from './fanout-bench';
 import { RemoteFakeBinance } from './remote-fake-binance';
 import { benchStrategyEval } from './strategy-bench';
 
 const MASTER_KEY = Buffer.alloc(32, 11).toString('base64');
 const JWT_SECRET = 'bench-jwt-secret-that-is-long-enough-0123456789';
 
-/** The same engine as `services.executor` (same contexts, router and placement policy) with a pool of one. */
+/** The same engine as `services.executor` (same contexts, risk, router and placement policy; Services does not expose its placer) with a pool of one. */
 function sequentialExecutor(services: Services, logger: pino.Logger): SignalExecutor {
   const { config } = services;
   return new SignalExecutor({
@@ -41,7 +41,8 @@ async function main(): Promise<void> {
 
   const cleanups: Array<() => Promise<unknown>> = [];
   try {
-    const db = await createBenchDatabase();
+    const poolOverride = process.env.BENCH_DB_POOL_MAX ? Number(process.env.BENCH_DB_POOL_MAX) : undefined;
+    const db = await createBenchDatabase(poolOverride);
     cleanups.push(() => db.close());
     const fake = await RemoteFakeBinance.start();
     cleanups.push(() => fake.stop());
@@ -73,12 +74,17 @@ async function main(): Promise<void> {
 
     await fake.setLatency(EXCHANGE_LATENCY_MS);
     note(`fake Binance in a child process answering after ${EXCHANGE_LATENCY_MS} ms; pool ENGINE_CONCURRENCY=${config.ENGINE_CONCURRENCY}; ${os.cpus().length} CPUs`);
+    if (poolOverride !== undefined) note(`BENCH_DB_POOL_MAX: ORM pool max ${db.poolMax} instead of the server's`);
     note('bounds: fan-out ceil(N/pool)×50 ms; sequential N×50 ms; throughput pool/50 ms; engine CPU 50 ms/pool per user-execution (one event loop)');
     const deps = { services, fake, sequential };
     await seedUsers({ orm: db.orm, cipher: services.cipher, fake }, 100, 0);
-    await benchFanOut(deps, 100, 5, 100);
+    await benchFanOut(deps, 100, 5, 100, 2);
     await seedUsers({ orm: db.orm, cipher: services.cipher, fake }, 900, 100);
     await benchFanOut(deps, 1000, 3, 100);
+  } catch (err) {
+    if (!(err instanceof IncompleteFanOutError)) throw err;
+    process.stdout.write(`bench fanout: FAILED, ${err.message}\n`);
+    process.exitCode = 1;
   } finally {
     for (const cleanup of cleanups.reverse()) await cleanup().catch((err: unknown) => process.stderr.write(`cleanup failed: ${String(err)}\n`));
   }
