@@ -138,5 +138,6 @@ export function createServices(deps: { config: AppConfig; logger: Logger; orm: M
 export async function closeServices(services: Services): Promise<void> {
   services.mail.close();
   await services.contexts.closeAll();
+  services.binance.close();
   await services.redis?.quit().catch(() => undefined);
 }

@@ -1,3 +1,5 @@
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import { MainClient, USDMClient } from 'binance';
 import Decimal from 'decimal.js';
 import type { Logger } from 'pino';
@@ -31,6 +33,8 @@ export interface BinanceFuturesGatewayOptions {
   timeOffsets: BinanceTimeOffsets;
   exchangeInfo: BinanceExchangeInfoCache;
   logger: Logger;
+  /** Process-wide keep-alive agents: without them every request opens a new connection (and TLS handshake). */
+  agents?: { http: HttpAgent; https: HttpsAgent };
 }
 
 const WEEK_MS = 7 * 24 * 3600_000;
@@ -78,10 +82,11 @@ export class BinanceFuturesGateway implements ExchangeGateway {
 
   constructor(private readonly opts: BinanceFuturesGatewayOptions) {
     const timeout = opts.timeoutMs ?? 5_000;
+    const transport = { timeout, ...(opts.agents ? { httpAgent: opts.agents.http, httpsAgent: opts.agents.https } : {}) };
     const rest = { api_key: opts.apiKey, api_secret: opts.apiSecret, recvWindow: opts.recvWindow ?? 5_000, disableTimeSync: true };
-    this.client = new USDMClient({ ...rest, baseUrl: opts.futuresUrl }, { timeout });
-    this.publicClient = new USDMClient({ baseUrl: opts.futuresUrl, disableTimeSync: true }, { timeout });
-    this.spot = new MainClient({ ...rest, baseUrl: opts.spotUrl }, { timeout });
+    this.client = new USDMClient({ ...rest, baseUrl: opts.futuresUrl }, transport);
+    this.publicClient = new USDMClient({ baseUrl: opts.futuresUrl, disableTimeSync: true }, transport);
+    this.spot = new MainClient({ ...rest, baseUrl: opts.spotUrl }, transport);
     this.secrets = [opts.apiKey, opts.apiSecret];
     this.logger = opts.logger.child({ venue: 'binance', key: `…${opts.apiKey.slice(-4)}` });
   }

@@ -1,3 +1,5 @@
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import type { Logger } from 'pino';
 import type { AppConfig } from '../../config/app-config';
 import { BinanceExchangeInfoCache } from './binance-exchange-info-cache';
@@ -35,6 +37,11 @@ export class BinanceGatewayFactory {
   readonly traffic: ExchangeTrafficControl;
   readonly timeOffsets = new BinanceTimeOffsets();
   readonly exchangeInfo = new BinanceExchangeInfoCache();
+  /** One pool of kept-alive connections per process, shared by every user's gateway. */
+  private readonly agents = {
+    http: new HttpAgent({ keepAlive: true, maxSockets: 256 }),
+    https: new HttpsAgent({ keepAlive: true, maxSockets: 256 }),
+  };
 
   constructor(
     private readonly endpoints: BinanceEndpoints,
@@ -78,6 +85,13 @@ export class BinanceGatewayFactory {
       timeOffsets: this.timeOffsets,
       exchangeInfo: this.exchangeInfo,
       logger: this.logger,
+      agents: this.agents,
     });
+  }
+
+  /** Closes the kept-alive connections (shutdown). */
+  close(): void {
+    this.agents.http.destroy();
+    this.agents.https.destroy();
   }
 }
