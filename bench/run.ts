@@ -78,9 +78,9 @@ async function main(): Promise<void> {
     note('bounds: fan-out ceil(N/pool)×50 ms; sequential N×50 ms; throughput pool/50 ms; engine CPU 50 ms/pool per user-execution (one event loop)');
     const deps = { services, fake, sequential };
     await seedUsers({ orm: db.orm, cipher: services.cipher, fake }, 100, 0);
-    await benchFanOut(deps, 100, 5, 100, 2);
+    await benchFanOut(deps, 100, 11, 100, 2);
     await seedUsers({ orm: db.orm, cipher: services.cipher, fake }, 900, 100);
-    await benchFanOut(deps, 1000, 3, 100);
+    await benchFanOut(deps, 1000, 7, 100);
   } catch (err) {
     if (!(err instanceof IncompleteFanOutError)) throw err;
     process.stdout.write(`bench fanout: FAILED, ${err.message}\n`);
