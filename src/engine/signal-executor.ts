@@ -320,11 +320,17 @@ export class SignalExecutor {
     }
     applyResult(order, outcome.order);
     order.error = null;
-    const position = await this.applyFill(em, userId, signal, outcome.order, leverage);
-    await em.flush();
+    // Two independent statements, sent together: the fill on the order row and our position view.
+    const [position] = await Promise.all([this.applyFill(em, userId, signal, outcome.order, leverage), this.saveOrder(em, order)]);
     this.deps.bus.publishToUser(Topic.ORDER_UPDATED, userId, toOrderEvent(order));
     if (position) this.deps.bus.publishToUser(Topic.POSITION_UPDATED, userId, toPositionEvent(position));
     return this.fromStoredOrder(userId, order, reference, signal);
+  }
+
+  /** The fill's figures on the order row: one UPDATE, without the unit of work's change-set pass on the hot path. */
+  private async saveOrder(em: Em, order: Order): Promise<void> {
+    const { status, exchangeOrderId, executedQty, avgPrice, error, updatedAt } = order;
+    await em.nativeUpdate(Order, { id: order.id }, { status, exchangeOrderId, executedQty, avgPrice, error, updatedAt });
   }
 
   /** Our position view after a fill; the user-data stream and the reconciler refine it. */
