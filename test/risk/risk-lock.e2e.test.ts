@@ -53,6 +53,13 @@ describe('each user has an independent risk state', () => {
     // Fills the user-data stream did not deliver (it opens a moment after binding) are found by the REST reconciler.
     await t.app.services.reconciler.reconcileAll();
     await eventually(async () => (await t.gql(RISK, {}, risky.accessToken)).data!.me.risk.consecutiveLosses === 1);
+    // Each user's fills are their own: 0.05 BTC lots for one, 0.01 for the other, never mixed.
+    const TRADES = '{ me { trades { items { quantity realizedPnl } } } }';
+    const riskyTrades = (await t.gql(TRADES, {}, risky.accessToken)).data!.me.trades.items;
+    const carefulTrades = (await t.gql(TRADES, {}, careful.accessToken)).data!.me.trades.items;
+    expect(riskyTrades.map((x: { quantity: string }) => x.quantity)).toEqual(['0.05', '0.05']);
+    expect(carefulTrades.map((x: { quantity: string }) => x.quantity)).toEqual(['0.01', '0.01']);
+    expect(riskyTrades[0].realizedPnl).toBe('-500');
 
     const next = (await t.gql(BROADCAST, { a: 'OPEN_LONG' }, admin.accessToken)).data!.broadcastSignal;
     expect(next).toMatchObject({ placed: 1, skipped: 1 });
