@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Exchange } from '../entities/enums';
 import type { UserExchangeConfig } from '../entities/user-exchange-config.entity';
 import type { GatewayOpener } from '../services/exchange-config.service';
-import type { AccountSnapshot, ExchangeGateway } from './exchange/exchange-gateway';
+import type { AccountSnapshot, AccountUpdateEvent, ExchangeGateway } from './exchange/exchange-gateway';
 
 /** One user's trading state as the engine needs it, cached between signals. */
 export interface UserContext {
@@ -76,6 +76,27 @@ export class UserContextCache {
   noteAccount(userId: string, snapshot: AccountSnapshot | null): void {
     void this.contexts.get(userId)?.then((ctx) => {
       ctx.account = snapshot ? { snapshot, at: this.now() } : null;
+    }, () => undefined);
+  }
+
+  /**
+   * ACCOUNT_UPDATE from the user-data stream: equity is the new wallet balance
+   * plus the positions' unrealized PnL, so the next signal sizes from it without
+   * a REST read (at 1,000 users a read each would spend the IP's weight budget).
+   * Without a wallet figure, or without a snapshot to carry the rest over, the
+   * cache is dropped and the next signal reads over REST.
+   */
+  noteAccountUpdate(userId: string, event: AccountUpdateEvent): void {
+    void this.contexts.get(userId)?.then((ctx) => {
+      if (!event.walletBalance || !ctx.account) {
+        ctx.account = null;
+        return;
+      }
+      const unrealizedPnl = event.positions.reduce((sum, p) => sum.plus(p.unrealizedPnl), new Decimal(0));
+      ctx.account = {
+        snapshot: { ...ctx.account.snapshot, walletBalance: event.walletBalance, unrealizedPnl, equity: event.walletBalance.plus(unrealizedPnl) },
+        at: this.now(),
+      };
     }, () => undefined);
   }
 

@@ -37,7 +37,7 @@ export class UserStreams {
           onOrderUpdate: (event) =>
             void this.deps.store.applyOrderUpdate(userId, event).catch((err) => this.deps.logger.error({ userId, err }, 'order update not stored')),
           onAccountUpdate: (event) => {
-            this.deps.contexts.noteAccount(userId, null);
+            this.deps.contexts.noteAccountUpdate(userId, event);
             void this.deps.store
               .applyPositions(userId, event.positions, 'STREAM')
               .catch((err) => this.deps.logger.error({ userId, err }, 'account update not stored'));
