@@ -289,8 +289,13 @@ export class SignalExecutor {
       createdAt: new Date(),
       updatedAt: new Date(),
     };
-    const result = await em.createQueryBuilder(Order).insert(data).onConflict('client_order_id').ignore().execute('run');
-    if (result.affectedRows === 1) return { order: em.create(Order, data, { managed: true }), inserted: true };
+    // Plain SQL: one statement per user on the fan-out's hot path, no query building.
+    const rows = await em.execute<Array<{ id: string }>>(
+      'insert into orders (id, user_id, signal_id, client_order_id, origin, symbol, side, type, quantity, executed_qty, reduce_only, status, created_at, updated_at) ' +
+        'values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict (client_order_id) do nothing returning id',
+      [data.id, userId, signal.id, clientOrderId, data.origin, data.symbol, data.side, data.type, data.quantity, data.executedQty, data.reduceOnly, data.status, data.createdAt, data.updatedAt],
+    );
+    if (rows.length === 1) return { order: em.create(Order, data, { managed: true }), inserted: true };
     return { order: await em.findOneOrFail(Order, { clientOrderId }), inserted: false };
   }
 
@@ -329,8 +334,10 @@ export class SignalExecutor {
 
   /** The fill's figures on the order row: one UPDATE, without the unit of work's change-set pass on the hot path. */
   private async saveOrder(em: Em, order: Order): Promise<void> {
-    const { status, exchangeOrderId, executedQty, avgPrice, error, updatedAt } = order;
-    await em.nativeUpdate(Order, { id: order.id }, { status, exchangeOrderId, executedQty, avgPrice, error, updatedAt });
+    await em.execute(
+      'update orders set status = ?, exchange_order_id = ?, executed_qty = ?, avg_price = ?, error = ?, updated_at = ? where id = ? and user_id = ?',
+      [order.status, order.exchangeOrderId, order.executedQty, order.avgPrice, order.error, order.updatedAt, order.id, order.user.id],
+    );
   }
 
   /** Our position view after a fill; the user-data stream and the reconciler refine it. */
