@@ -413,23 +413,25 @@ export class SignalExecutor {
       // A re-run of the same signal (restart, retry) replaces these users' rows instead of hitting the unique (signal, user).
       await tx.nativeDelete(UserExecution, { signal: signal.id, user: { $in: outcomes.map((o) => o.userId) } }, { filters: { [OWNER_FILTER]: false } });
       await tx.nativeDelete(ExecutionReportRecord, { signal: signal.id });
-      const created = outcomes.map((o) =>
-        tx.create(
-          UserExecution,
-          {
-            signal: signal.id,
-            user: o.userId,
-            status: o.status,
-            reason: o.reason,
-            order: o.order?.id ?? null,
-            dispatchRank: o.rank,
-            latencyMs: o.latencyMs,
-            fillPrice: o.fillPrice,
-            slippage: o.slippage,
-            createdAt: new Date(),
-          },
-          { persist: true },
-        ),
+      const createdAt = new Date();
+      const data = outcomes.map((o) => ({
+        id: randomUUID(),
+        signal: signal.id,
+        user: o.userId,
+        status: o.status,
+        reason: o.reason,
+        order: o.order?.id ?? null,
+        dispatchRank: o.rank,
+        latencyMs: o.latencyMs,
+        fillPrice: o.fillPrice,
+        slippage: o.slippage,
+        createdAt,
+      }));
+      // One multi-row INSERT outside the unit of work: at 1,000 users the change-set pass alone costs more than the insert.
+      if (data.length > 0) await tx.insertMany(UserExecution, data);
+      const created = data.map(
+        (row, i) =>
+          ({ ...row, signal, user: { id: row.user }, order: outcomes[i].order }) as unknown as UserExecution,
       );
       const counts = { placed: 0, skipped: 0, failed: 0 };
       for (const o of outcomes) counts[o.status.toLowerCase() as 'placed' | 'skipped' | 'failed'] += 1;
@@ -437,8 +439,6 @@ export class SignalExecutor {
       return created;
     });
     // The response and the events carry the order rows as the tasks left them.
-    const byId = new Map(outcomes.filter((o) => o.order).map((o) => [o.order!.id, o.order!]));
-    for (const row of rows) if (row.order) (row as { order: unknown }).order = byId.get(row.order.id) ?? row.order;
     return rows;
   }
 
