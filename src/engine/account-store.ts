@@ -12,10 +12,10 @@ import type { RiskService } from './risk/risk.service';
 import type { EventBus } from '../realtime/event-bus';
 import { Topic } from '../realtime/topics';
 import { toOrderEvent, toPositionEvent } from './engine-events';
+import { applyOrderResult, FINAL_ORDER_STATUSES } from './order-result';
 import { upsertPosition } from './position-upsert';
 import type { AccountSnapshot, OrderResult, OrderUpdateEvent, PositionSnapshot, TradeFill } from './exchange/exchange-gateway';
 
-const FINAL = new Set<string>([OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.REJECTED, OrderStatus.EXPIRED, OrderStatus.FAILED]);
 
 /**
  * Writes what the exchange tells us (user-data stream, reconciler) into our
@@ -91,7 +91,7 @@ export class AccountStore {
     const em = this.em(userId);
     const row = em.merge(order);
     if (result) {
-      applyResult(row, result);
+      applyOrderResult(row, result);
       row.error = null;
     } else {
       row.status = OrderStatus.FAILED;
@@ -131,7 +131,7 @@ export class AccountStore {
         error: note,
       });
     }
-    if (!FINAL.has(order.status) || order.status === result.status) applyResult(order, result);
+    if (!FINAL_ORDER_STATUSES.has(order.status) || order.status === result.status) applyOrderResult(order, result);
     return order;
   }
 
@@ -168,12 +168,4 @@ export class AccountStore {
     }
     return inserted;
   }
-}
-
-export function applyResult(order: Order, result: OrderResult): void {
-  order.exchangeOrderId = result.exchangeOrderId;
-  order.status = result.status as OrderStatus;
-  order.executedQty = result.executedQty.toString();
-  order.avgPrice = result.avgPrice ? result.avgPrice.toString() : order.avgPrice;
-  order.updatedAt = new Date();
 }

@@ -1,7 +1,8 @@
 import Decimal from 'decimal.js';
+import type { PriceSource } from './exchange/paper-gateway';
 
 /** Latest trade price per symbol, fed by the market feed; read by paper accounts and manual signals. */
-export class PriceBook {
+export class PriceBook implements PriceSource {
   private readonly prices = new Map<string, { price: Decimal; at: Date }>();
 
   set(symbol: string, price: Decimal.Value, at = new Date()): void {

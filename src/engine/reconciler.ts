@@ -3,7 +3,7 @@ import pLimit from 'p-limit';
 import type { Logger } from 'pino';
 import { ExecutionStatus, OrderOrigin, OrderStatus } from '../entities/enums';
 import { Order } from '../entities/order.entity';
-import { OWNER_FILTER } from '../entities/owner-filter';
+import { OWNER_FILTER, WITHOUT_OWNER } from '../entities/owner-filter';
 import { Trade } from '../entities/trade.entity';
 import { UserExchangeConfig } from '../entities/user-exchange-config.entity';
 import { UserExecution } from '../entities/user-execution.entity';
@@ -11,7 +11,6 @@ import type { AccountStore } from './account-store';
 import type { RiskService } from './risk/risk.service';
 import type { UserContextCache } from './user-context';
 
-const NO_OWNER = { filters: { [OWNER_FILTER]: false } } as const;
 const OPEN_STATES = [OrderStatus.PENDING, OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED];
 /** A PENDING order the exchange has never heard of is only declared failed once any request in flight must be dead. */
 const ABSENT_AFTER_MS = 60_000;
@@ -44,7 +43,7 @@ export class Reconciler {
   ) {}
 
   async reconcileAll(): Promise<ReconcileSummary> {
-    const configs = await this.deps.orm.em.fork().find(UserExchangeConfig, {}, { ...NO_OWNER, populate: ['user', 'apiKeyEnc', 'apiSecretEnc'] });
+    const configs = await this.deps.orm.em.fork().find(UserExchangeConfig, {}, { ...WITHOUT_OWNER, populate: ['user', 'apiKeyEnc', 'apiSecretEnc'] });
     const limit = pLimit(this.deps.concurrency ?? 8);
     const summary: ReconcileSummary = { users: configs.length, ordersSettled: 0, tradesAdded: 0, failures: 0 };
     await Promise.all(

@@ -5,7 +5,7 @@ import Decimal from 'decimal.js';
 import type { Logger } from 'pino';
 import { ExecutionReportRecord } from '../entities/execution-report.entity';
 import { ExecutionStatus, OrderOrigin, OrderSide, OrderStatus, PositionSide, SignalAction } from '../entities/enums';
-import { OWNER_FILTER } from '../entities/owner-filter';
+import { OWNER_FILTER, WITHOUT_OWNER } from '../entities/owner-filter';
 import { Order } from '../entities/order.entity';
 import { Position } from '../entities/position.entity';
 import type { Signal } from '../entities/signal.entity';
@@ -21,14 +21,12 @@ import { sizeCloseOrder, sizeOpenOrder } from './execution/sizing';
 import { slippageRatio } from './execution/slippage';
 import { AuthenticationError } from './exchange/exchange-errors';
 import type { OrderResult } from './exchange/exchange-gateway';
+import type { PriceSource } from './exchange/paper-gateway';
+import { applyOrderResult } from './order-result';
 import { toExecutionEvent, toOrderEvent, toPositionEvent, toReportEvent } from './engine-events';
 import { FLAT_FIELDS, upsertPosition } from './position-upsert';
 import type { Candidate, SignalRouter } from './signal-router';
 import type { UserContext, UserContextCache } from './user-context';
-
-export interface PriceSource {
-  latestPrice(symbol: string): Decimal | null;
-}
 
 export interface UserOutcome {
   userId: string;
@@ -98,7 +96,7 @@ export class SignalExecutor {
     let persisted = false;
     // Orders this signal already made (a re-run): one query for everyone, not one per user.
     const priors = new Map(
-      (await this.deps.orm.em.fork().find(Order, { signal: signal.id }, { filters: { [OWNER_FILTER]: false } })).map((o) => [o.user.id, o]),
+      (await this.deps.orm.em.fork().find(Order, { signal: signal.id }, WITHOUT_OWNER)).map((o) => [o.user.id, o]),
     );
     const report = await fanOut(
       routing.eligible.map((candidate) => ({
@@ -315,7 +313,7 @@ export class SignalExecutor {
       return this.failed(userId, UNKNOWN_REASON, order);
     }
     if (outcome.status === 'FAILED') {
-      applyResult(order, outcome.order);
+      if (outcome.order) applyOrderResult(order, outcome.order);
       if (!outcome.order || outcome.order.executedQty.isZero()) order.status = outcome.order ? order.status : OrderStatus.FAILED;
       order.error = outcome.reason;
       if (outcome.errorKind === 'authentication') await this.markKeyInvalid(em, userId, outcome.reason);
@@ -323,7 +321,7 @@ export class SignalExecutor {
       this.deps.bus.publishToUser(Topic.ORDER_UPDATED, userId, toOrderEvent(order));
       return this.failed(userId, outcome.reason, order);
     }
-    applyResult(order, outcome.order);
+    applyOrderResult(order, outcome.order);
     order.error = null;
     // Two independent statements, sent together: the fill on the order row and our position view.
     const [position] = await Promise.all([this.applyFill(em, userId, signal, outcome.order, leverage), this.saveOrder(em, order)]);
@@ -411,7 +409,7 @@ export class SignalExecutor {
     const em = this.deps.orm.em.fork();
     const rows = await em.transactional(async (tx) => {
       // A re-run of the same signal (restart, retry) replaces these users' rows instead of hitting the unique (signal, user).
-      await tx.nativeDelete(UserExecution, { signal: signal.id, user: { $in: outcomes.map((o) => o.userId) } }, { filters: { [OWNER_FILTER]: false } });
+      await tx.nativeDelete(UserExecution, { signal: signal.id, user: { $in: outcomes.map((o) => o.userId) } }, WITHOUT_OWNER);
       await tx.nativeDelete(ExecutionReportRecord, { signal: signal.id });
       const createdAt = new Date();
       const data = outcomes.map((o) => ({
@@ -476,13 +474,4 @@ export class SignalExecutor {
     for (const row of report.results) this.deps.bus.publishToUser(Topic.EXECUTION_RESULT, row.user.id, toExecutionEvent(row));
     this.deps.bus.publish(Topic.EXECUTION_REPORTS, toReportEvent(report));
   }
-}
-
-function applyResult(order: Order, result: OrderResult | null): void {
-  if (!result) return;
-  order.exchangeOrderId = result.exchangeOrderId;
-  order.status = result.status as OrderStatus;
-  order.executedQty = result.executedQty.toString();
-  order.avgPrice = result.avgPrice ? result.avgPrice.toString() : null;
-  order.updatedAt = new Date();
 }

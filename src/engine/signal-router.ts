@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Exchange, PositionSide, SignalAction, UserStatus } from '../entities/enums';
-import { OWNER_FILTER } from '../entities/owner-filter';
+import { WITHOUT_OWNER } from '../entities/owner-filter';
 import { Position } from '../entities/position.entity';
 import type { Signal } from '../entities/signal.entity';
 import { UserExchangeConfig } from '../entities/user-exchange-config.entity';
@@ -8,7 +8,6 @@ import { UserRiskState } from '../entities/user-risk-state.entity';
 import { planBlocker } from '../services/plans';
 import { lockStillHolds } from './risk/risk.service';
 
-const NO_OWNER = { filters: { [OWNER_FILTER]: false } } as const;
 
 export interface Candidate {
   userId: string;
@@ -37,9 +36,9 @@ export class SignalRouter {
   }
 
   private async routeOpen(em: EntityManager, signal: Signal, now: Date): Promise<Routing> {
-    const configs = await em.find(UserExchangeConfig, {}, { ...NO_OWNER, populate: ['user', 'apiKeyEnc', 'apiSecretEnc'] });
+    const configs = await em.find(UserExchangeConfig, {}, { ...WITHOUT_OWNER, populate: ['user', 'apiKeyEnc', 'apiSecretEnc'] });
     const risks = new Map(
-      (await em.find(UserRiskState, { user: { $in: configs.map((c) => c.user.id) } }, NO_OWNER)).map((r) => [r.user.id, r]),
+      (await em.find(UserRiskState, { user: { $in: configs.map((c) => c.user.id) } }, WITHOUT_OWNER)).map((r) => [r.user.id, r]),
     );
     const routing: Routing = { eligible: [], skipped: [] };
     for (const config of configs) {
@@ -57,7 +56,7 @@ export class SignalRouter {
     }
     // One query for every eligible user's position instead of one per user on the hot path.
     const positions = new Map(
-      (await em.find(Position, { user: { $in: routing.eligible.map((c) => c.userId) }, symbol: signal.symbol }, NO_OWNER)).map((p) => [p.user.id, p]),
+      (await em.find(Position, { user: { $in: routing.eligible.map((c) => c.userId) }, symbol: signal.symbol }, WITHOUT_OWNER)).map((p) => [p.user.id, p]),
     );
     for (const candidate of routing.eligible) candidate.position = positions.get(candidate.userId) ?? null;
     return routing;
@@ -67,14 +66,14 @@ export class SignalRouter {
     const positions = await em.find(
       Position,
       { symbol: signal.symbol, side: { $ne: PositionSide.FLAT }, openedByStrategy: true },
-      NO_OWNER,
+      WITHOUT_OWNER,
     );
     const configs = new Map(
       (
         await em.find(
           UserExchangeConfig,
           { user: { $in: positions.map((p) => p.user.id) } },
-          { ...NO_OWNER, populate: ['user', 'apiKeyEnc', 'apiSecretEnc'] },
+          { ...WITHOUT_OWNER, populate: ['user', 'apiKeyEnc', 'apiSecretEnc'] },
         )
       ).map((c) => [c.user.id, c]),
     );

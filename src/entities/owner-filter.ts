@@ -10,3 +10,6 @@ export const OWNER_FILTER = 'owner';
  */
 export const OwnedByUser = () =>
   Filter({ name: OWNER_FILTER, cond: (args: { userId: string }) => ({ user: args.userId }), default: true });
+
+/** Find options for cross-user code (admin, engine fan-out, token look-ups): the owner filter off, explicitly. */
+export const WITHOUT_OWNER = { filters: { [OWNER_FILTER]: false } } as const;

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { WITHOUT_OWNER } from '../entities/owner-filter';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { isEmail } from 'class-validator';
@@ -19,7 +20,6 @@ import { hashToken, newOpaqueToken, REFRESH_TOKEN_TTL_MS, type TokenService } fr
 
 const VERIFY_TOKEN_TTL_MS = 24 * 60 * 60 * 1000;
 export const TRIAL_DAYS = 7;
-const NO_OWNER = { filters: { owner: false } } as const;
 
 export interface AuthResult {
   accessToken: string;
@@ -86,7 +86,7 @@ export class AuthService {
       const row = await tx.findOne(
         EmailToken,
         { tokenHash: hashToken(token), purpose: EmailTokenPurpose.VERIFY_EMAIL },
-        { ...NO_OWNER, populate: ['user'], lockMode: undefined },
+        { ...WITHOUT_OWNER, populate: ['user'], lockMode: undefined },
       );
       if (!row || row.usedAt || row.expiresAt <= now) {
         throw badInput('This verification link is invalid or has expired; ask for a new one', 'token');
@@ -96,7 +96,7 @@ export class AuthService {
         throw forbidden('This account is not active');
       }
       // Single use even under concurrent clicks: only the request that flips used_at proceeds.
-      const claimed = await tx.nativeUpdate(EmailToken, { id: row.id, usedAt: null }, { usedAt: now }, NO_OWNER);
+      const claimed = await tx.nativeUpdate(EmailToken, { id: row.id, usedAt: null }, { usedAt: now }, WITHOUT_OWNER);
       if (claimed !== 1) throw badInput('This verification link is invalid or has expired; ask for a new one', 'token');
       if (user.status === UserStatus.PENDING) {
         user.status = UserStatus.ACTIVE;
@@ -119,7 +119,7 @@ export class AuthService {
         EmailToken,
         { user: user.id, purpose: EmailTokenPurpose.VERIFY_EMAIL, usedAt: null },
         { usedAt: this.now() },
-        NO_OWNER,
+        WITHOUT_OWNER,
       );
       const token = this.issueVerifyToken(tx, user);
       this.deps.audit.record(tx, { action: 'user.resend_verification', userId: user.id, ip: scope.ip });
@@ -163,14 +163,14 @@ export class AuthService {
   async refresh(scope: Scope, refreshToken: string): Promise<AuthResult> {
     const now = this.now();
     const outcome = await scope.em.transactional(async (tx) => {
-      const session = await tx.findOne(Session, { tokenHash: hashToken(refreshToken) }, { ...NO_OWNER, populate: ['user'] });
+      const session = await tx.findOne(Session, { tokenHash: hashToken(refreshToken) }, { ...WITHOUT_OWNER, populate: ['user'] });
       if (!session || session.revokedAt || session.expiresAt <= now) return { error: 'invalid' as const };
       const claimed =
         session.rotatedAt === null
-          ? await tx.nativeUpdate(Session, { id: session.id, rotatedAt: null }, { rotatedAt: now }, NO_OWNER)
+          ? await tx.nativeUpdate(Session, { id: session.id, rotatedAt: null }, { rotatedAt: now }, WITHOUT_OWNER)
           : 0;
       if (claimed !== 1) {
-        await tx.nativeUpdate(Session, { familyId: session.familyId, revokedAt: null }, { revokedAt: now }, NO_OWNER);
+        await tx.nativeUpdate(Session, { familyId: session.familyId, revokedAt: null }, { revokedAt: now }, WITHOUT_OWNER);
         this.deps.audit.record(tx, {
           action: 'auth.refresh_reuse',
           userId: session.user.id,
@@ -233,7 +233,7 @@ export class AuthService {
     const live = await em.count(
       Session,
       { familyId: claims.sessionId, user: user.id, revokedAt: null },
-      NO_OWNER,
+      WITHOUT_OWNER,
     );
     if (live === 0) throw unauthenticated('Session ended; sign in again');
     return { id: user.id, role: user.role, sessionId: claims.sessionId, expiresAt: claims.expiresAt };

@@ -1,4 +1,5 @@
 import { badInput } from '../errors/app-error';
+import { isUuid } from './ids';
 
 export const MAX_PAGE_SIZE = 200;
 
@@ -25,7 +26,7 @@ export function decodeCursor(cursor: string | null | undefined): KeysetCursor | 
   if (!cursor) return null;
   const [iso, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
   const at = new Date(iso ?? '');
-  if (!id || Number.isNaN(at.getTime()) || !/^[0-9a-f-]{36}$/i.test(id)) throw badInput('after is not a valid cursor', 'after');
+  if (!id || Number.isNaN(at.getTime()) || !isUuid(id)) throw badInput('after is not a valid cursor', 'after');
   return { at, id };
 }
 

@@ -1,4 +1,6 @@
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import { isUuid } from './ids';
+import { WITHOUT_OWNER } from '../entities/owner-filter';
 import type { Logger } from 'pino';
 import { Session } from '../entities/session.entity';
 import { Role, SubscriptionPlan, UserStatus } from '../entities/enums';
@@ -10,7 +12,6 @@ import { afterCursor, decodeCursor, pageSize, toPage } from './pagination';
 import { hashPassword, verifyPassword } from './password';
 import type { Scope, SignedInScope } from './scope';
 
-const NO_OWNER = { filters: { owner: false } } as const;
 
 export interface UserFilter {
   status?: UserStatus | null;
@@ -92,7 +93,7 @@ export class UserService {
   }
 
   async get(scope: SignedInScope, id: string): Promise<User | null> {
-    if (!/^[0-9a-f-]{36}$/i.test(id)) return null;
+    if (!isUuid(id)) return null;
     return scope.em.findOne(User, { id });
   }
 
@@ -109,7 +110,7 @@ export class UserService {
       if (ending) {
         // Bumping the token version ends every access token at once; revoking sessions ends refresh.
         row.tokenVersion += 1;
-        await tx.nativeUpdate(Session, { user: row.id, revokedAt: null }, { revokedAt: new Date() }, NO_OWNER);
+        await tx.nativeUpdate(Session, { user: row.id, revokedAt: null }, { revokedAt: new Date() }, WITHOUT_OWNER);
       }
       this.deps.audit.record(tx, {
         action: `admin.${status === UserStatus.ACTIVE ? 'activate' : status === UserStatus.BANNED ? 'ban' : 'suspend'}_user`,

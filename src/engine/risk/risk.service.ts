@@ -1,4 +1,5 @@
 import { LockMode } from '@mikro-orm/core';
+import { isUuid } from '../../services/ids';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import Decimal from 'decimal.js';
 import type { Logger } from 'pino';
@@ -169,7 +170,7 @@ export class RiskService {
    * streak), or the next judgement would lock again at once.
    */
   async unlock(scope: SignedInScope, userId: string, reason: string) {
-    if (!/^[0-9a-f-]{36}$/i.test(userId)) throw notFound('User');
+    if (!isUuid(userId)) throw notFound('User');
     const user = await scope.em.findOne(User, { id: userId });
     if (!user) throw notFound('User');
     const em = this.emFor(userId);
