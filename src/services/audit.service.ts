@@ -1,5 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { AuditLog } from '../entities/audit-log.entity';
+import { badInput } from '../errors/app-error';
+import { isUuid } from './ids';
 
 export interface AuditEntryInput {
   action: string;
@@ -26,6 +28,7 @@ export class AuditService {
   }
 
   async list(em: EntityManager, filter: { userId?: string | null; first: number }): Promise<AuditLog[]> {
+    if (filter.userId && !isUuid(filter.userId)) throw badInput('userId is not a valid user id', 'userId');
     return em.find(AuditLog, filter.userId ? { userId: filter.userId } : {}, {
       orderBy: { createdAt: 'desc', id: 'desc' },
       limit: filter.first,

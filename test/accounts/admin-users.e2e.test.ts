@@ -75,6 +75,12 @@ describe('admin user operations', () => {
     await socket.dispose();
   });
 
+  it('refuses a malformed user id in the audit log with BAD_USER_INPUT, not a database error', async () => {
+    expect(codeOf(await t.gql('{ auditLog(userId: "not-a-uuid") { id } }', {}, admin.accessToken))).toBe('BAD_USER_INPUT');
+    expect(codeOf(await t.gql(`{ auditLog(userId: "${'-'.repeat(36)}") { id } }`, {}, admin.accessToken))).toBe('BAD_USER_INPUT');
+    expect(codeOf(await t.gql('mutation { suspendUser(id: "not-a-uuid") { id } }', {}, admin.accessToken))).toBe('NOT_FOUND');
+  });
+
   it('answers NOT_FOUND for an unknown user id and BAD_USER_INPUT for suspending oneself', async () => {
     expect(codeOf(await t.gql('mutation { suspendUser(id: "00000000-0000-4000-8000-000000000000") { id } }', {}, admin.accessToken))).toBe('NOT_FOUND');
     expect(codeOf(await t.gql('mutation($id: ID!) { banUser(id: $id) { id } }', { id: admin.id }, admin.accessToken))).toBe('BAD_USER_INPUT');
