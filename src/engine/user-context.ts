@@ -61,10 +61,6 @@ export class UserContextCache {
     return building;
   }
 
-  peek(userId: string): Promise<UserContext> | undefined {
-    return this.contexts.get(userId);
-  }
-
   /** The account snapshot: the stream's or the last fill's when fresh, otherwise one REST read. */
   async account(ctx: UserContext): Promise<AccountSnapshot> {
     if (ctx.account && this.now() - ctx.account.at <= this.deps.accountMaxAgeMs) return ctx.account.snapshot;

@@ -8,7 +8,7 @@ import { EmailToken } from '../entities/email-token.entity';
 import { EmailTokenPurpose, SubscriptionPlan, UserStatus } from '../entities/enums';
 import { Session } from '../entities/session.entity';
 import { User } from '../entities/user.entity';
-import { AppError, badInput, conflict, ErrorCode, forbidden, rateLimited, unauthenticated } from '../errors/app-error';
+import { badInput, conflict, forbidden, rateLimited, unauthenticated } from '../errors/app-error';
 import type { EventBus } from '../realtime/event-bus';
 import { Topic } from '../realtime/topics';
 import type { AttemptCounter } from './attempt-counter';
@@ -288,5 +288,3 @@ export class AuthService {
     return { accessToken: access.token, accessTokenExpiresAt: access.expiresAt, refreshToken, user };
   }
 }
-
-export { AppError, ErrorCode };
