@@ -93,7 +93,7 @@ export function createServices(deps: { config: AppConfig; logger: Logger; orm: M
     onChanged: userChanged,
   });
   const keyReverification = new KeyReverificationJob({ orm, exchangeConfigs, mail, logger: logger.child({ module: 'key-reverify' }) });
-  const signals = new SignalService({ bus, audit, symbol: config.STRATEGY_SYMBOL });
+  const signals = new SignalService({ bus, audit, symbol: config.STRATEGY_SYMBOL, prices, execute: (signal) => executor.execute(signal) });
   const engineLogger = logger.child({ module: 'engine' });
   const risk = new RiskService({
     orm,

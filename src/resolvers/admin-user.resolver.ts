@@ -1,5 +1,6 @@
 import { Arg, Authorized, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
-import type { Services } from '../app/services';
+import type { AuditService } from '../services/audit.service';
+import type { UserService } from '../services/user.service';
 import type { GraphQLContext } from '../schema/context';
 import { Role, SubscriptionPlan, UserStatus } from '../schema/enums';
 import { AuditEntryType, UserPageType } from '../schema/types/admin.type';
@@ -9,7 +10,7 @@ import { signedIn } from './signed-in';
 
 @Resolver()
 export class AdminUserResolver {
-  constructor(private readonly services: Services) {}
+  constructor(private readonly userService: UserService, private readonly audit: AuditService) {}
 
   @Authorized(Role.ADMIN)
   @Query(() => UserPageType)
@@ -21,7 +22,7 @@ export class AdminUserResolver {
     @Arg('first', () => Int, { nullable: true, defaultValue: 50 }) first?: number,
     @Arg('after', () => String, { nullable: true }) after?: string,
   ) {
-    return this.services.users.list(signedIn(ctx), { status, plan, search, first, after });
+    return this.userService.list(signedIn(ctx), { status, plan, search, first, after });
   }
 
   @Authorized(Role.ADMIN)
@@ -31,13 +32,13 @@ export class AdminUserResolver {
     @Ctx() ctx: GraphQLContext,
     @Arg('reason', () => String, { nullable: true }) reason?: string,
   ) {
-    return this.services.users.setStatus(signedIn(ctx), id, UserStatus.SUSPENDED, reason ?? null);
+    return this.userService.setStatus(signedIn(ctx), id, UserStatus.SUSPENDED, reason ?? null);
   }
 
   @Authorized(Role.ADMIN)
   @Mutation(() => UserType)
   activateUser(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext) {
-    return this.services.users.setStatus(signedIn(ctx), id, UserStatus.ACTIVE, null);
+    return this.userService.setStatus(signedIn(ctx), id, UserStatus.ACTIVE, null);
   }
 
   @Authorized(Role.ADMIN)
@@ -47,7 +48,7 @@ export class AdminUserResolver {
     @Ctx() ctx: GraphQLContext,
     @Arg('reason', () => String, { nullable: true }) reason?: string,
   ) {
-    return this.services.users.setStatus(signedIn(ctx), id, UserStatus.BANNED, reason ?? null);
+    return this.userService.setStatus(signedIn(ctx), id, UserStatus.BANNED, reason ?? null);
   }
 
   @Authorized(Role.ADMIN)
@@ -57,6 +58,6 @@ export class AdminUserResolver {
     @Arg('userId', () => ID, { nullable: true }) userId?: string,
     @Arg('first', () => Int, { nullable: true, defaultValue: 100 }) first?: number,
   ) {
-    return this.services.audit.list(signedIn(ctx).em, { userId: userId ?? null, first: pageSize(first, 100) });
+    return this.audit.list(signedIn(ctx).em, { userId: userId ?? null, first: pageSize(first, 100) });
   }
 }

@@ -1,5 +1,5 @@
 import { Arg, Authorized, Ctx, Mutation, Resolver } from 'type-graphql';
-import type { Services } from '../app/services';
+import type { ExchangeConfigService } from '../services/exchange-config.service';
 import type { GraphQLContext } from '../schema/context';
 import { toExchangeConfigType } from '../schema/mappers';
 import { ExchangeConfigType, VerifyResultType } from '../schema/types/exchange-config.type';
@@ -8,24 +8,24 @@ import { signedIn } from './signed-in';
 
 @Resolver()
 export class ExchangeConfigResolver {
-  constructor(private readonly services: Services) {}
+  constructor(private readonly exchangeConfigs: ExchangeConfigService) {}
 
   @Authorized()
   @Mutation(() => ExchangeConfigType, { description: 'Stores the key encrypted, then verifies it with the exchange.' })
   async setExchangeConfig(@Arg('input', () => ExchangeConfigInput) input: ExchangeConfigInput, @Ctx() ctx: GraphQLContext) {
-    return toExchangeConfigType(await this.services.exchangeConfigs.set(signedIn(ctx), input));
+    return toExchangeConfigType(await this.exchangeConfigs.set(signedIn(ctx), input));
   }
 
   @Authorized()
   @Mutation(() => VerifyResultType)
   async verifyExchangeConfig(@Ctx() ctx: GraphQLContext): Promise<VerifyResultType> {
-    const outcome = await this.services.exchangeConfigs.verify(signedIn(ctx));
+    const outcome = await this.exchangeConfigs.verify(signedIn(ctx));
     return { ok: outcome.ok, reason: outcome.reason, config: toExchangeConfigType(outcome.config) };
   }
 
   @Authorized()
   @Mutation(() => Boolean)
   deleteExchangeConfig(@Ctx() ctx: GraphQLContext) {
-    return this.services.exchangeConfigs.remove(signedIn(ctx));
+    return this.exchangeConfigs.remove(signedIn(ctx));
   }
 }

@@ -1,5 +1,5 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Mutation, Resolver } from 'type-graphql';
-import type { Services } from '../app/services';
+import type { RiskService } from '../engine/risk/risk.service';
 import type { GraphQLContext } from '../schema/context';
 import { Role } from '../schema/enums';
 import { RiskStateType } from '../schema/types/risk.type';
@@ -9,18 +9,18 @@ import { signedIn } from './signed-in';
 
 @Resolver(() => ViewerType)
 export class RiskResolver {
-  constructor(private readonly services: Services) {}
+  constructor(private readonly riskService: RiskService) {}
 
   @Authorized()
   @FieldResolver(() => RiskStateType)
   risk(@Ctx() ctx: GraphQLContext) {
-    return this.services.risk.view(signedIn(ctx));
+    return this.riskService.view(signedIn(ctx));
   }
 
   @Authorized(Role.ADMIN)
   @Mutation(() => RiskStateType)
   unlockRisk(@Arg('userId', () => ID) userId: string, @Arg('reason', () => String) reason: string, @Ctx() ctx: GraphQLContext) {
     if (!reason.trim() || reason.length > 500) throw badInput('reason must say why, in at most 500 characters', 'reason');
-    return this.services.risk.unlock(signedIn(ctx), userId, reason.trim());
+    return this.riskService.unlock(signedIn(ctx), userId, reason.trim());
   }
 }

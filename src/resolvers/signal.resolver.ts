@@ -1,21 +1,20 @@
 import { Arg, Authorized, Ctx, Int, Mutation, Query, Resolver } from 'type-graphql';
-import type { Services } from '../app/services';
 import { toReportEvent } from '../engine/engine-events';
 import type { GraphQLContext } from '../schema/context';
 import { Role } from '../schema/enums';
 import { ManualSignalInput } from '../schema/types/inputs.type';
 import { ExecutionReportType, SignalType } from '../schema/types/signal.type';
-import { toSignalType } from '../services/signal.service';
+import { toSignalType, type SignalService } from '../services/signal.service';
 import { signedIn } from './signed-in';
 
 @Resolver()
 export class SignalResolver {
-  constructor(private readonly services: Services) {}
+  constructor(private readonly signalService: SignalService) {}
 
   @Authorized()
   @Query(() => [SignalType], { description: 'Recent signals of the shared strategy, with the witnesses\' votes.' })
   async signals(@Ctx() ctx: GraphQLContext, @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first?: number) {
-    return (await this.services.signals.list(signedIn(ctx), first)).map(toSignalType);
+    return (await this.signalService.list(signedIn(ctx), first)).map(toSignalType);
   }
 
   @Authorized(Role.ADMIN)
@@ -23,9 +22,6 @@ export class SignalResolver {
     description: "Returns once every selected user's outcome is known (placed, skipped or failed).",
   })
   async broadcastSignal(@Arg('input', () => ManualSignalInput) input: ManualSignalInput, @Ctx() ctx: GraphQLContext) {
-    const scope = signedIn(ctx);
-    const price = this.services.prices.latestPrice(this.services.config.STRATEGY_SYMBOL);
-    const signal = await this.services.signals.createManual(scope, input, price ? price.toString() : null);
-    return toReportEvent(await this.services.executor.execute(signal));
+    return toReportEvent(await this.signalService.broadcast(signedIn(ctx), input));
   }
 }

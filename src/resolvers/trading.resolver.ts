@@ -1,5 +1,5 @@
 import { Arg, Authorized, Ctx, FieldResolver, Int, Resolver } from 'type-graphql';
-import type { Services } from '../app/services';
+import type { TradingService } from '../services/trading.service';
 import { toExecutionEvent, toOrderEvent, toPositionEvent } from '../engine/engine-events';
 import type { GraphQLContext } from '../schema/context';
 import { OrderStatus } from '../schema/enums';
@@ -27,12 +27,12 @@ const toTradeType = (t: Trade): TradeType => ({
 /** The trading fields of `me`. */
 @Resolver(() => ViewerType)
 export class TradingResolver {
-  constructor(private readonly services: Services) {}
+  constructor(private readonly trading: TradingService) {}
 
   @Authorized()
   @FieldResolver(() => [PositionType])
   async positions(@Ctx() ctx: GraphQLContext) {
-    return (await this.services.trading.positions(signedIn(ctx))).map(toPositionEvent);
+    return (await this.trading.positions(signedIn(ctx))).map(toPositionEvent);
   }
 
   @Authorized()
@@ -43,7 +43,7 @@ export class TradingResolver {
     @Arg('after', () => String, { nullable: true }) after?: string,
     @Arg('status', () => OrderStatus, { nullable: true }) status?: OrderStatus,
   ) {
-    const page = await this.services.trading.orders(signedIn(ctx), { first, after, status });
+    const page = await this.trading.orders(signedIn(ctx), { first, after, status });
     return { items: page.items.map(toOrderEvent), nextCursor: page.nextCursor };
   }
 
@@ -56,13 +56,13 @@ export class TradingResolver {
     @Arg('from', () => Date, { nullable: true }) from?: Date,
     @Arg('to', () => Date, { nullable: true }) to?: Date,
   ) {
-    const page = await this.services.trading.trades(signedIn(ctx), { first, after, from, to });
+    const page = await this.trading.trades(signedIn(ctx), { first, after, from, to });
     return { items: page.items.map(toTradeType), nextCursor: page.nextCursor };
   }
 
   @Authorized()
   @FieldResolver(() => [UserExecutionType])
   async executions(@Ctx() ctx: GraphQLContext, @Arg('first', () => Int, { nullable: true, defaultValue: 50 }) first?: number) {
-    return (await this.services.trading.executions(signedIn(ctx), first)).map(toExecutionEvent);
+    return (await this.trading.executions(signedIn(ctx), first)).map(toExecutionEvent);
   }
 }

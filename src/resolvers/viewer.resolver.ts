@@ -1,5 +1,6 @@
 import { Authorized, Ctx, FieldResolver, Query, Resolver } from 'type-graphql';
-import type { Services } from '../app/services';
+import type { ExchangeConfigService } from '../services/exchange-config.service';
+import type { UserService } from '../services/user.service';
 import type { GraphQLContext } from '../schema/context';
 import { toExchangeConfigType } from '../schema/mappers';
 import { ExchangeConfigType } from '../schema/types/exchange-config.type';
@@ -10,7 +11,7 @@ import { signedIn } from './signed-in';
 /** `me` and the fields every domain adds to it; each reads only the context user's own data. */
 @Resolver(() => ViewerType)
 export class ViewerResolver {
-  constructor(private readonly services: Services) {}
+  constructor(private readonly users: UserService, private readonly exchangeConfigs: ExchangeConfigService) {}
 
   @Authorized()
   @Query(() => ViewerType, { description: "The signed-in user's own world. UNAUTHENTICATED without a valid token." })
@@ -20,12 +21,12 @@ export class ViewerResolver {
 
   @FieldResolver(() => UserType)
   user(@Ctx() ctx: GraphQLContext) {
-    return this.services.users.me(signedIn(ctx));
+    return this.users.me(signedIn(ctx));
   }
 
   @FieldResolver(() => ExchangeConfigType, { nullable: true })
   async exchangeConfig(@Ctx() ctx: GraphQLContext): Promise<ExchangeConfigType | null> {
-    const config = await this.services.exchangeConfigs.get(signedIn(ctx));
+    const config = await this.exchangeConfigs.get(signedIn(ctx));
     return config ? toExchangeConfigType(config) : null;
   }
 }

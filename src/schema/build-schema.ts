@@ -17,18 +17,30 @@ import { ViewerResolver } from '../resolvers/viewer.resolver';
 import { authChecker } from './auth-checker';
 import { DateTimeScalar } from './scalars';
 
-export const RESOLVERS = [
-  AuthResolver, ViewerResolver, AccountResolver, AdminUserResolver, ExchangeConfigResolver, TradingResolver, SignalResolver, RiskResolver,
-  SubscriptionResolver,
-] as const;
+/** Each resolver and what it is given: the services it calls, never the whole bag. */
+const RESOLVER_FACTORIES = new Map<Function, (s: Services) => unknown>([
+  [AuthResolver, (s) => new AuthResolver(s.auth)],
+  [ViewerResolver, (s) => new ViewerResolver(s.users, s.exchangeConfigs)],
+  [AccountResolver, (s) => new AccountResolver(s.users)],
+  [AdminUserResolver, (s) => new AdminUserResolver(s.users, s.audit)],
+  [ExchangeConfigResolver, (s) => new ExchangeConfigResolver(s.exchangeConfigs)],
+  [TradingResolver, (s) => new TradingResolver(s.trading)],
+  [SignalResolver, (s) => new SignalResolver(s.signals)],
+  [RiskResolver, (s) => new RiskResolver(s.risk)],
+  [SubscriptionResolver, () => new SubscriptionResolver()],
+]);
 
-/** Resolvers are built once, each receiving the process's services. */
+export const RESOLVERS = [...RESOLVER_FACTORIES.keys()];
+
+/** Resolvers are built once per process, each from its factory. */
 function containerFor(services: Services | null): ContainerType {
   const instances = new Map<unknown, unknown>();
   return {
-    get(someClass: new (services: Services) => unknown) {
+    get(someClass: Function) {
       if (!services) throw new Error('schema built without services cannot execute');
-      if (!instances.has(someClass)) instances.set(someClass, new someClass(services));
+      const factory = RESOLVER_FACTORIES.get(someClass);
+      if (!factory) throw new Error(`no factory for resolver ${someClass.name}`);
+      if (!instances.has(someClass)) instances.set(someClass, factory(services));
       return instances.get(someClass);
     },
   } as ContainerType;

@@ -7,6 +7,8 @@ import { badInput } from '../errors/app-error';
 import type { EventBus } from '../realtime/event-bus';
 import { Topic } from '../realtime/topics';
 import type { SignalType } from '../schema/types/signal.type';
+import type { PriceSource } from '../engine/exchange/paper-gateway';
+import type { ExecutionReport } from '../engine/signal-executor';
 import type { AuditService } from './audit.service';
 import { pageSize } from './pagination';
 import type { SignedInScope } from './scope';
@@ -37,7 +39,16 @@ export function toSignalType(signal: Signal): SignalType {
 
 /** Signals of the shared strategy and admins' manual broadcasts: stored with their votes, then announced. */
 export class SignalService {
-  constructor(private readonly deps: { bus: EventBus; audit: AuditService; symbol: string }) {}
+  constructor(
+    private readonly deps: {
+      bus: EventBus;
+      audit: AuditService;
+      symbol: string;
+      prices: PriceSource;
+      /** Fans a stored signal out to every eligible user (the engine's executor). */
+      execute: (signal: Signal) => Promise<ExecutionReport>;
+    },
+  ) {}
 
   async list(scope: SignedInScope, first: number | null | undefined): Promise<Signal[]> {
     return scope.em.find(Signal, {}, { orderBy: { createdAt: 'desc', id: 'desc' }, limit: pageSize(first, 20) });
@@ -70,6 +81,16 @@ export class SignalService {
     }
     this.announce(signal);
     return signal;
+  }
+
+  /** Admin: a manual signal at the latest market price, executed at once; resolves with the report. */
+  async broadcast(
+    scope: SignedInScope,
+    input: { action: SignalAction; symbol?: string | null; strength?: number | null; reason?: string | null },
+  ): Promise<ExecutionReport> {
+    const price = this.deps.prices.latestPrice(this.deps.symbol);
+    const signal = await this.createManual(scope, input, price ? price.toString() : null);
+    return this.deps.execute(signal);
   }
 
   async createManual(
