@@ -1,0 +1,151 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { Logger } from 'pino';
+import { User } from '../../entities/user.entity';
+import type { MailService } from '../mail.service';
+import type { JobQueue, TaskContext, TaskRegistry } from './job-queue';
+import type { MailKind, MailParams } from './mail-kinds';
+import type { MailRenderer } from './mail-renderer';
+import { MAIL_TEMPLATES } from './templates';
+
+export const SEND_MAIL_TASK = 'notifications.send-mail';
+const MAIL_MAX_ATTEMPTS = 8;
+
+/** Where an invalid key was noticed; the mail says so in words. */
+export type KeyCheckSource = 'daily-check' | 'order' | 'reconciler';
+const DETECTED_BY: Record<KeyCheckSource, string> = {
+  'daily-check': 'During today\'s daily check,',
+  order: 'While placing an order for you,',
+  reconciler: 'While checking your account against the exchange,',
+};
+
+/** A send-mail job: the recipient is an address, or a user whose current address is read at delivery. */
+type MailJob = { kind: MailKind; params: Record<string, unknown> } & ({ to: string } | { userId: string });
+
+/** The period an invoice covers, as a reader names it ("November 2026"). */
+const monthLabel = (d: Date) => d.toLocaleString('en-GB', { month: 'long', year: 'numeric', timeZone: 'UTC' });
+const dayLabel = (d: Date) => d.toISOString().slice(0, 10);
+const instantLabel = (d: Date) => `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+
+/**
+ * Every mail to a user goes through here: one method per kind, each a job on
+ * the cluster's queue (retried with backoff), so neither a slow nor a failing
+ * SMTP server ever holds up or fails the action that caused the mail. The
+ * methods never throw: a mail that cannot even be queued is logged.
+ */
+export class NotificationService {
+  constructor(
+    private readonly deps: {
+      queue: JobQueue;
+      mail: MailService;
+      renderer: MailRenderer;
+      orm: MikroORM;
+      logger: Logger;
+      publicUrl: string;
+    },
+  ) {}
+
+  registerTasks(registry: TaskRegistry): void {
+    registry.define(SEND_MAIL_TASK, (payload, ctx) => this.deliver(payload, ctx), { maxAttempts: MAIL_MAX_ATTEMPTS });
+  }
+
+  verifyEmail(to: string, token: string, opts: { trialDays: number; expiresInHours: number }): Promise<void> {
+    return this.toAddress(to, 'verify-email', { link: this.link('verify-email', token), token, ...opts });
+  }
+
+  passwordReset(to: string, token: string, expiresInMinutes: number): Promise<void> {
+    return this.toAddress(to, 'password-reset', { link: this.link('reset-password', token), expiresInMinutes });
+  }
+
+  /** The confirmation goes through the same page as a sign-up's: one kind of link proves an address. */
+  emailChangeConfirm(newEmail: string, token: string, expiresInHours: number): Promise<void> {
+    return this.toAddress(newEmail, 'email-change-confirm', { link: this.link('verify-email', token), expiresInHours });
+  }
+
+  emailChangeRequested(oldEmail: string, newEmail: string): Promise<void> {
+    return this.toAddress(oldEmail, 'email-change-requested', { newEmail });
+  }
+
+  emailChanged(oldEmail: string, newEmail: string): Promise<void> {
+    return this.toAddress(oldEmail, 'email-changed', { newEmail });
+  }
+
+  /** For the daily check, the engine's fan-out and the reconciler alike. */
+  keyTurnedInvalid(userId: string, input: { maskedKey: string; reason: string; source: KeyCheckSource }): Promise<void> {
+    return this.toUser(userId, 'key-invalid', { maskedKey: input.maskedKey, reason: input.reason, detectedBy: DETECTED_BY[input.source] });
+  }
+
+  riskLocked(userId: string, reason: string): Promise<void> {
+    return this.toUser(userId, 'risk-locked', { reason });
+  }
+
+  riskLifted(userId: string, reason: string): Promise<void> {
+    return this.toUser(userId, 'risk-lifted', { reason });
+  }
+
+  invoiceIssued(userId: string, invoice: { periodStart: Date; total: string; dueAt: Date }): Promise<void> {
+    return this.toUser(userId, 'invoice-issued', { period: monthLabel(invoice.periodStart), total: invoice.total, dueAt: dayLabel(invoice.dueAt) });
+  }
+
+  invoiceOverdue(userId: string, invoice: { periodStart: Date; total: string; dueAt: Date }): Promise<void> {
+    return this.toUser(userId, 'invoice-overdue', { period: monthLabel(invoice.periodStart), total: invoice.total, dueAt: dayLabel(invoice.dueAt) });
+  }
+
+  planChanged(userId: string, from: string, to: string): Promise<void> {
+    return this.toUser(userId, 'plan-changed', { from, to });
+  }
+
+  accountSuspended(userId: string): Promise<void> {
+    return this.toUser(userId, 'account-suspended', {});
+  }
+
+  accountBanned(userId: string): Promise<void> {
+    return this.toUser(userId, 'account-banned', {});
+  }
+
+  /** SignInNotifier (notifier.ts): the sign-in path calls this; like every method here it never throws. */
+  signInFromNewIp(user: { id: string; email: string }, ip: string, at: Date): Promise<void> {
+    return this.toAddress(user.email, 'sign-in-new-ip', { ip, at: instantLabel(at) });
+  }
+
+  private link(route: 'verify-email' | 'reset-password', token: string): string {
+    return `${this.deps.publicUrl}/${route}?token=${encodeURIComponent(token)}`;
+  }
+
+  private toAddress<K extends MailKind>(to: string, kind: K, params: MailParams[K]): Promise<void> {
+    return this.enqueue({ kind, to, params: params as Record<string, unknown> });
+  }
+
+  private toUser<K extends MailKind>(userId: string, kind: K, params: MailParams[K]): Promise<void> {
+    return this.enqueue({ kind, userId, params: params as Record<string, unknown> });
+  }
+
+  private async enqueue(job: MailJob): Promise<void> {
+    try {
+      await this.deps.queue.enqueue(SEND_MAIL_TASK, job as unknown as Record<string, unknown>);
+    } catch (err) {
+      // The action that caused the mail has happened; losing its mail must not undo or fail it.
+      this.deps.logger.error({ kind: job.kind, err: (err as Error).message }, 'mail could not be queued');
+    }
+  }
+
+  /** The send-mail task: render, then one SMTP attempt; a throw makes the queue retry with backoff. */
+  private async deliver(payload: Record<string, unknown>, ctx: TaskContext): Promise<void> {
+    const job = payload as unknown as MailJob;
+    if (!(job.kind in MAIL_TEMPLATES)) {
+      this.deps.logger.error({ jobId: ctx.jobId, kind: job.kind }, 'mail job of an unknown kind dropped');
+      return;
+    }
+    const to = 'to' in job ? job.to : await this.addressOf(job.userId);
+    if (!to) {
+      this.deps.logger.warn({ jobId: ctx.jobId, kind: job.kind }, 'mail job for a user that no longer exists dropped');
+      return;
+    }
+    const rendered = this.deps.renderer.render(job.kind, job.params as never);
+    await this.deps.mail.send({ to, ...rendered });
+  }
+
+  private async addressOf(userId: string): Promise<string | null> {
+    const user = await this.deps.orm.em.fork().findOne(User, { id: userId });
+    return user?.email ?? null;
+  }
+}
