@@ -16,6 +16,7 @@ import { httpContext } from './request-context';
 import { closeServices, createServices, type Services } from './services';
 import { AppMetrics } from './metrics';
 import { attachSocketServer } from './socket-server';
+import { accountPages } from './account-pages';
 import { Engine } from '../engine/engine';
 
 export interface App {
@@ -86,6 +87,7 @@ export async function createApp(config: AppConfig, logger: Logger): Promise<App>
       ]);
       res.status(database && busOk ? 200 : 503).json({ status: database && busOk ? 'ready' : 'unavailable', database, bus: busOk });
     });
+    app.use(accountPages({ ...services, logger: logger.child({ module: 'account-pages' }) }));
     app.use(
       '/graphql',
       express.json({ limit: '100kb' }),

@@ -28,6 +28,17 @@ import { KeyReverificationJob } from '../services/key-reverification.job';
 import { SignalService } from '../services/signal.service';
 import { TradingService } from '../services/trading.service';
 import Decimal from 'decimal.js';
+import { ACCOUNT_LIMITS } from '../services/account-limits';
+import { AdminConsoleService } from '../services/admin-console.service';
+import { TableBillingReader } from '../services/billing-reader';
+import { EmailChangeService } from '../services/email-change.service';
+import { EmailTokenService } from '../services/email-token.service';
+import { EmailVerificationService } from '../services/email-verification.service';
+import { InProcessJobQueue } from '../services/notifications/in-process-job-queue';
+import { MailRenderer } from '../services/notifications/mail-renderer';
+import { NotificationService } from '../services/notifications/notification.service';
+import { PasswordResetService } from '../services/password-reset.service';
+import { RateLimits } from '../services/rate-limits';
 
 const LOGIN_LOCK = { limit: 5, lockMs: 15 * 60 * 1000 };
 
@@ -55,6 +66,13 @@ export interface Services {
   accountStore: AccountStore;
   risk: RiskService;
   reconciler: Reconciler;
+  /** Every mail to a user, queued (the engine calls keyTurnedInvalid, riskLocked, riskLifted, invoice… here). */
+  notifier: NotificationService;
+  /** Stand-in for the cluster job scheduler until it is wired (mail jobs run on it). */
+  jobs: InProcessJobQueue;
+  emailVerification: EmailVerificationService;
+  passwordResets: PasswordResetService;
+  adminConsole: AdminConsoleService;
   /** Tells every node to drop cached engine state for this user. */
   userChanged(userId: string): void;
 }
@@ -68,9 +86,24 @@ export function createServices(deps: { config: AppConfig; logger: Logger; orm: M
   const tokens = new TokenService(config.secrets.jwtSecret);
   const mail = new MailService({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM, dataDir: config.dataDir }, logger.child({ module: 'mail' }));
   const audit = new AuditService();
-  const auth = new AuthService({ tokens, mail, audit, loginAttempts, bus, publicUrl: config.publicUrl, logger: logger.child({ module: 'auth' }) });
+  const jobs = new InProcessJobQueue({ logger: logger.child({ module: 'jobs' }) });
+  const notifier = new NotificationService({ queue: jobs, mail, renderer: new MailRenderer(), orm, logger: logger.child({ module: 'notifications' }), publicUrl: config.publicUrl });
+  notifier.registerTasks(jobs);
+  const emailTokens = new EmailTokenService();
+  const accountLimits = new RateLimits(redis, 'accounts', ACCOUNT_LIMITS);
+  // Called only after `auth` exists: a session ending is announced on the bus like every other.
+  const sessions = { announceRevoked: (event: Parameters<AuthService['announceRevoked']>[0]) => auth.announceRevoked(event) };
+  const emailChange = new EmailChangeService({ tokens: emailTokens, audit, notifier, limits: accountLimits, sessions });
+  const emailVerification = new EmailVerificationService({ tokens: emailTokens, audit, emailChange });
+  const passwordResets = new PasswordResetService({
+    orm, tokens: emailTokens, audit, notifier, queue: jobs, limits: accountLimits, sessions, logger: logger.child({ module: 'password-reset' }),
+  });
+  passwordResets.registerTasks(jobs);
+  const auth = new AuthService({
+    tokens, notifier, emailTokens, verification: emailVerification, audit, loginAttempts, bus, publicUrl: config.publicUrl, logger: logger.child({ module: 'auth' }),
+  });
   const userChanged = (userId: string) => bus.publish(Topic.USER_CHANGED, { userId });
-  const users = new UserService({ audit, auth, logger, onChanged: userChanged });
+  const users = new UserService({ audit, auth, emailChange, notifier, logger, onChanged: userChanged });
 
   const cipher = new KeyCipher(config.secrets.masterKey, config.secrets.masterKeyPrevious);
   const binance = BinanceGatewayFactory.fromConfig(config, logger.child({ module: 'binance' }));
@@ -92,7 +125,7 @@ export function createServices(deps: { config: AppConfig; logger: Logger; orm: M
     requireIpWhitelist: config.REQUIRE_IP_WHITELIST,
     onChanged: userChanged,
   });
-  const keyReverification = new KeyReverificationJob({ orm, exchangeConfigs, mail, logger: logger.child({ module: 'key-reverify' }) });
+  const keyReverification = new KeyReverificationJob({ orm, exchangeConfigs, audit, notifier, logger: logger.child({ module: 'key-reverify' }) });
   const signals = new SignalService({ bus, audit, symbol: config.STRATEGY_SYMBOL, prices, execute: (signal) => executor.execute(signal) });
   const engineLogger = logger.child({ module: 'engine' });
   const risk = new RiskService({
@@ -127,15 +160,19 @@ export function createServices(deps: { config: AppConfig; logger: Logger; orm: M
     options: { concurrency: config.ENGINE_CONCURRENCY, maxLagMs: config.SIGNAL_MAX_LAG_MS, userTimeoutMs: config.ENGINE_USER_TIMEOUT_MS },
   });
   const accountStore = new AccountStore({ orm, bus, audit, risk, logger: engineLogger });
+  const trading = new TradingService();
+  const adminConsole = new AdminConsoleService({ users, exchangeConfigs, risk, trading, billing: new TableBillingReader(), audit });
   const reconciler = new Reconciler({ orm, contexts, store: accountStore, risk, symbol: config.STRATEGY_SYMBOL, logger: logger.child({ module: 'reconciler' }) });
   return {
     accountStore, reconciler, risk,
     config, logger, orm, bus, redis, tokens, mail, audit, auth, users, cipher, binance, prices, exchangeConfigs,
-    keyReverification, signals, trading: new TradingService(), contexts, executor, userChanged,
+    keyReverification, signals, trading, contexts, executor, userChanged,
+    notifier, jobs, emailVerification, passwordResets, adminConsole,
   };
 }
 
 export async function closeServices(services: Services): Promise<void> {
+  await services.jobs.stop();
   services.mail.close();
   await services.contexts.closeAll();
   services.binance.close();

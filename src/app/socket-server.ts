@@ -105,7 +105,8 @@ export function attachSocketServer(
   void (async () => {
     for await (const event of revocations) {
       for (const extra of byUser.get(event.userId) ?? []) {
-        if (!event.sessionId || extra.actor?.sessionId === event.sessionId) {
+        const ended = event.sessionId ? extra.actor?.sessionId === event.sessionId : extra.actor?.sessionId !== event.keepSessionId;
+        if (ended) {
           extra.socket.close(CloseCode.Forbidden, 'Session revoked');
           forget(extra);
         }

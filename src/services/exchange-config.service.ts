@@ -6,6 +6,8 @@ import { Exchange, UserStatus } from '../entities/enums';
 import { User } from '../entities/user.entity';
 import { UserExchangeConfig } from '../entities/user-exchange-config.entity';
 import { badInput, notFound } from '../errors/app-error';
+import { WITHOUT_OWNER } from '../entities/owner-filter';
+import { assertAdmin } from './access';
 import { KeyDecryptError } from './key-cipher';
 import type { AuditService } from './audit.service';
 import type { MailService } from './mail.service';
@@ -74,6 +76,12 @@ export class ExchangeConfigService {
 
   get(scope: SignedInScope): Promise<UserExchangeConfig | null> {
     return scope.em.findOne(UserExchangeConfig, { user: scope.actor.id });
+  }
+
+  /** Admin: another user's config; the credentials are lazy columns and stay unloaded. */
+  configOf(scope: SignedInScope, userId: string): Promise<UserExchangeConfig | null> {
+    assertAdmin(scope);
+    return scope.em.findOne(UserExchangeConfig, { user: userId }, WITHOUT_OWNER);
   }
 
   async set(scope: SignedInScope, input: ExchangeConfigInputData): Promise<UserExchangeConfig> {

@@ -93,8 +93,19 @@ export class RiskService {
 
   /** The signed-in user's state; a user never judged yet has the defaults. */
   async view(scope: SignedInScope) {
-    const state = (await scope.em.findOne(UserRiskState, { user: scope.actor.id })) ?? this.blank(scope.em, scope.actor.id);
+    return this.stateOf(scope.actor.id);
+  }
+
+  /** Any user's state (the admin console's user detail; the caller checks the role). */
+  async stateOf(userId: string) {
+    const em = this.emFor(userId);
+    const state = (await em.findOne(UserRiskState, { user: userId })) ?? this.blank(em, userId);
     return toRiskEvent(state, this.limitsOf(state));
+  }
+
+  /** A user's locks and lifts, newest first (the caller checks who may read them). */
+  eventsOf(userId: string, first: number): Promise<RiskEvent[]> {
+    return this.emFor(userId).find(RiskEvent, { user: userId }, { orderBy: { createdAt: 'desc', id: 'desc' }, limit: first });
   }
 
   /**

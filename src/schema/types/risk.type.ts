@@ -1,4 +1,4 @@
-import { Field, Float, Int, ObjectType } from 'type-graphql';
+import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
 import { DecimalScalar } from '../scalars';
 
 @ObjectType('RiskLimits')
@@ -7,6 +7,15 @@ export class RiskLimitsType {
   @Field(() => Float) maxDailyLossPct!: number;
   @Field(() => Float) maxWeeklyLossPct!: number;
   @Field(() => Int) maxConsecutiveLosses!: number;
+}
+
+@ObjectType('RiskEvent')
+export class RiskEventType {
+  @Field(() => ID) id!: string;
+  @Field(() => String, { description: 'LOCKED, LIFTED (automatic at the next UTC day / ISO week), UNLOCKED (by an admin), LIMITS_CHANGED' })
+  kind!: string;
+  @Field(() => String) reason!: string;
+  @Field(() => Date) createdAt!: Date;
 }
 
 @ObjectType('RiskState')
