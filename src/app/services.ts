@@ -28,6 +28,7 @@ import { KeyReverificationJob } from '../services/key-reverification.job';
 import { SignalService } from '../services/signal.service';
 import { TradingService } from '../services/trading.service';
 import Decimal from 'decimal.js';
+import type { JobScheduler } from '../jobs/job-scheduler';
 
 const LOGIN_LOCK = { limit: 5, lockMs: 15 * 60 * 1000 };
 
@@ -38,6 +39,8 @@ export interface Services {
   orm: MikroORM;
   bus: EventBus;
   redis: Redis | null;
+  /** The cluster's job queue and periodic work (graphile-worker on PostgreSQL). */
+  jobs: JobScheduler;
   tokens: TokenService;
   mail: MailService;
   audit: AuditService;
@@ -59,8 +62,8 @@ export interface Services {
   userChanged(userId: string): void;
 }
 
-export function createServices(deps: { config: AppConfig; logger: Logger; orm: MikroORM; bus: EventBus }): Services {
-  const { config, logger, orm, bus } = deps;
+export function createServices(deps: { config: AppConfig; logger: Logger; orm: MikroORM; bus: EventBus; jobs: JobScheduler }): Services {
+  const { config, logger, orm, bus, jobs } = deps;
   const redis = config.REDIS_URL ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 }) : null;
   const loginAttempts: AttemptCounter = redis
     ? new RedisAttemptCounter(redis, 'login', LOGIN_LOCK)
@@ -130,7 +133,7 @@ export function createServices(deps: { config: AppConfig; logger: Logger; orm: M
   const reconciler = new Reconciler({ orm, contexts, store: accountStore, risk, symbol: config.STRATEGY_SYMBOL, logger: logger.child({ module: 'reconciler' }) });
   return {
     accountStore, reconciler, risk,
-    config, logger, orm, bus, redis, tokens, mail, audit, auth, users, cipher, binance, prices, exchangeConfigs,
+    config, logger, orm, bus, redis, jobs, tokens, mail, audit, auth, users, cipher, binance, prices, exchangeConfigs,
     keyReverification, signals, trading: new TradingService(), contexts, executor, userChanged,
   };
 }
