@@ -1,3 +1,4 @@
+import { JobScheduler } from '../src/jobs/job-scheduler';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -65,7 +66,8 @@ async function main(): Promise<void> {
     const logger = pino({ level: 'silent' });
     const bus = createEventBus();
     cleanups.push(() => bus.close());
-    const services = createServices({ config, logger, orm: db.orm, bus });
+    // The bench drives the executor directly: the job scheduler is built but never started.
+    const services = createServices({ config, logger, orm: db.orm, bus, jobs: new JobScheduler({ connectionString: db.url, logger }) });
     cleanups.push(() => closeServices(services));
     // createServices takes no traffic options: the shared control is swapped before any gateway exists.
     // With the default 2,000 weight/min budget, N = 1,000 CLOSEs (weight 5 each) would wait for the next minute.

@@ -18,6 +18,8 @@ import { AppMetrics } from './metrics';
 import { attachSocketServer } from './socket-server';
 import { accountPages } from './account-pages';
 import { Engine } from '../engine/engine';
+import { registerAppJobs } from '../jobs/app-jobs';
+import { JobScheduler } from '../jobs/job-scheduler';
 
 export interface App {
   url: string;
@@ -32,9 +34,13 @@ export interface App {
 export async function createApp(config: AppConfig, logger: Logger): Promise<App> {
   const db: Database = await openDatabase(config, logger);
   const bus = createEventBus(config.REDIS_URL);
-  const services = createServices({ config, logger, orm: db.orm, bus });
+  const jobs = new JobScheduler({ connectionString: db.url, logger });
+  const services = createServices({ config, logger, orm: db.orm, bus, jobs });
   const stopping: Array<() => Promise<void>> = [];
   try {
+    registerAppJobs(jobs, services);
+    await jobs.start();
+    stopping.push(() => jobs.stop());
     if (config.ADMIN_EMAIL && config.ADMIN_PASSWORD) {
       await services.users.ensureAdmin({ em: db.orm.em.fork(), actor: null, ip: null }, config.ADMIN_EMAIL, config.ADMIN_PASSWORD);
     }

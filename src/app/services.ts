@@ -34,11 +34,11 @@ import { TableBillingReader } from '../services/billing-reader';
 import { EmailChangeService } from '../services/email-change.service';
 import { EmailTokenService } from '../services/email-token.service';
 import { EmailVerificationService } from '../services/email-verification.service';
-import { InProcessJobQueue } from '../services/notifications/in-process-job-queue';
 import { MailRenderer } from '../services/notifications/mail-renderer';
 import { NotificationService } from '../services/notifications/notification.service';
 import { PasswordResetService } from '../services/password-reset.service';
 import { RateLimits } from '../services/rate-limits';
+import type { JobScheduler } from '../jobs/job-scheduler';
 
 const LOGIN_LOCK = { limit: 5, lockMs: 15 * 60 * 1000 };
 
@@ -49,6 +49,8 @@ export interface Services {
   orm: MikroORM;
   bus: EventBus;
   redis: Redis | null;
+  /** The cluster's job queue and periodic work (graphile-worker on PostgreSQL). */
+  jobs: JobScheduler;
   tokens: TokenService;
   mail: MailService;
   audit: AuditService;
@@ -68,8 +70,6 @@ export interface Services {
   reconciler: Reconciler;
   /** Every mail to a user, queued (the engine calls keyTurnedInvalid, riskLocked, riskLifted, invoice… here). */
   notifier: NotificationService;
-  /** Stand-in for the cluster job scheduler until it is wired (mail jobs run on it). */
-  jobs: InProcessJobQueue;
   emailVerification: EmailVerificationService;
   passwordResets: PasswordResetService;
   adminConsole: AdminConsoleService;
@@ -77,8 +77,8 @@ export interface Services {
   userChanged(userId: string): void;
 }
 
-export function createServices(deps: { config: AppConfig; logger: Logger; orm: MikroORM; bus: EventBus }): Services {
-  const { config, logger, orm, bus } = deps;
+export function createServices(deps: { config: AppConfig; logger: Logger; orm: MikroORM; bus: EventBus; jobs: JobScheduler }): Services {
+  const { config, logger, orm, bus, jobs } = deps;
   const redis = config.REDIS_URL ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 }) : null;
   const loginAttempts: AttemptCounter = redis
     ? new RedisAttemptCounter(redis, 'login', LOGIN_LOCK)
@@ -86,7 +86,6 @@ export function createServices(deps: { config: AppConfig; logger: Logger; orm: M
   const tokens = new TokenService(config.secrets.jwtSecret);
   const mail = new MailService({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM, dataDir: config.dataDir }, logger.child({ module: 'mail' }));
   const audit = new AuditService();
-  const jobs = new InProcessJobQueue({ logger: logger.child({ module: 'jobs' }) });
   const notifier = new NotificationService({ queue: jobs, mail, renderer: new MailRenderer(), orm, logger: logger.child({ module: 'notifications' }), publicUrl: config.publicUrl });
   notifier.registerTasks(jobs);
   const emailTokens = new EmailTokenService();
@@ -165,14 +164,13 @@ export function createServices(deps: { config: AppConfig; logger: Logger; orm: M
   const reconciler = new Reconciler({ orm, contexts, store: accountStore, risk, symbol: config.STRATEGY_SYMBOL, logger: logger.child({ module: 'reconciler' }) });
   return {
     accountStore, reconciler, risk,
-    config, logger, orm, bus, redis, tokens, mail, audit, auth, users, cipher, binance, prices, exchangeConfigs,
+    config, logger, orm, bus, redis, jobs, tokens, mail, audit, auth, users, cipher, binance, prices, exchangeConfigs,
     keyReverification, signals, trading, contexts, executor, userChanged,
-    notifier, jobs, emailVerification, passwordResets, adminConsole,
+    notifier, emailVerification, passwordResets, adminConsole,
   };
 }
 
 export async function closeServices(services: Services): Promise<void> {
-  await services.jobs.stop();
   services.mail.close();
   await services.contexts.closeAll();
   services.binance.close();

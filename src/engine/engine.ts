@@ -37,9 +37,8 @@ export class Engine {
     const leaderWork = new LeaderWork({
       reconciler: this.services.reconciler,
       streams: new UserStreams({ orm: this.services.orm, contexts, store: this.services.accountStore, logger: logger.child({ module: 'user-streams' }) }),
-      keyReverification: this.services.keyReverification,
       logger: logger.child({ module: 'leader-work' }),
-      options: { reconcileEveryMs: config.ENGINE_RECONCILE_MS, keyReverifyEveryMs: 24 * 60 * 60 * 1000 },
+      options: { reconcileEveryMs: config.ENGINE_RECONCILE_MS },
     });
     this.leaderWork = leaderWork;
     const strategy = new StrategyService({

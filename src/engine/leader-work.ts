@@ -1,17 +1,14 @@
 import type { Logger } from 'pino';
-import type { KeyReverificationJob } from '../services/key-reverification.job';
 import type { Reconciler } from './reconciler';
 import type { UserStreams } from './user-streams';
 
 export interface LeaderWorkOptions {
   reconcileEveryMs: number;
-  keyReverifyEveryMs: number;
 }
 
 /**
  * What exactly one node of the cluster does, on the strategy leader: keep
- * user-data streams open, reconcile every account at start and periodically,
- * and re-verify every stored key daily.
+ * user-data streams open and reconcile every account at start and periodically.
  */
 export class LeaderWork {
   private timers: NodeJS.Timeout[] = [];
@@ -20,7 +17,7 @@ export class LeaderWork {
   private syncTimer: NodeJS.Timeout | null = null;
 
   constructor(
-    private readonly deps: { reconciler: Reconciler; streams: UserStreams; keyReverification: KeyReverificationJob; logger: Logger; options: LeaderWorkOptions },
+    private readonly deps: { reconciler: Reconciler; streams: UserStreams; logger: Logger; options: LeaderWorkOptions },
   ) {}
 
   async start(): Promise<void> {
@@ -31,7 +28,6 @@ export class LeaderWork {
     });
     void cycle();
     this.every(this.deps.options.reconcileEveryMs, cycle);
-    this.every(this.deps.options.keyReverifyEveryMs, () => this.serial(() => this.deps.keyReverification.run()));
   }
 
   /** A user's config changed: open (or reopen) their stream soon rather than at the next cycle. */

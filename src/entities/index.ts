@@ -3,6 +3,7 @@ import { BalanceSnapshot } from './balance-snapshot.entity';
 import { EmailToken } from './email-token.entity';
 import { ExecutionReportRecord } from './execution-report.entity';
 import { Invoice } from './invoice.entity';
+import { JobRun } from './job-run.entity';
 import { Order } from './order.entity';
 import { PaperAccount } from './paper-account.entity';
 import { PaperFill } from './paper-fill.entity';
@@ -18,13 +19,13 @@ import { UserProfit } from './user-profit.entity';
 import { UserRiskState } from './user-risk-state.entity';
 
 export {
-  AuditLog, BalanceSnapshot, EmailToken, ExecutionReportRecord, Invoice, Order, PaperAccount, PaperFill,
+  AuditLog, BalanceSnapshot, EmailToken, ExecutionReportRecord, Invoice, JobRun, Order, PaperAccount, PaperFill,
   Position, RiskEvent, Session, Signal, Trade, User, UserExchangeConfig, UserExecution, UserProfit, UserRiskState,
 };
 
 /** Listed explicitly: MikroORM's folder discovery does not see .ts files under @swc/jest. */
 export const ENTITIES = [
   User, Session, EmailToken, UserExchangeConfig, UserRiskState, UserProfit, Signal, Order, Trade, Position,
-  RiskEvent, UserExecution, ExecutionReportRecord, BalanceSnapshot, Invoice, AuditLog, PaperAccount, PaperFill,
+  RiskEvent, UserExecution, ExecutionReportRecord, BalanceSnapshot, Invoice, AuditLog, PaperAccount, PaperFill, JobRun,
 ];
 export * from './enums';

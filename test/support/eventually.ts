@@ -12,3 +12,17 @@ export async function eventually<T>(
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
+
+/** Retries an assertion block until it stops throwing; rethrows its last failure after `timeoutMs`. */
+export async function eventuallyExpect(assertion: () => Promise<void> | void, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await assertion();
+      return;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

@@ -1,30 +1,10 @@
+import type { JobScheduler } from '../../jobs/job-scheduler';
+
 /**
- * The slice of the cluster's job scheduler that notifications need. It has
- * the shape of `JobQueue` / `JobScheduler.define` in `src/jobs/` (graphile-worker
- * on PostgreSQL), so the scheduler plugs in here unchanged; until it is wired,
- * `InProcessJobQueue` stands in.
+ * The slice of the cluster's job scheduler (`src/jobs/`, graphile-worker on
+ * PostgreSQL) that notifications and the account life cycle use: enqueue a
+ * task, and declare the tasks this module works.
  */
-export interface EnqueueOptions {
-  /** At most one pending job per key. */
-  jobKey?: string;
-  runAt?: Date;
-  /** Attempts before the job is given up; retries back off exponentially. */
-  maxAttempts?: number;
-}
+export type { EnqueueOptions, JobQueue, TaskContext, TaskHandler } from '../../jobs/job-scheduler';
 
-export interface JobQueue {
-  enqueue(task: string, payload: Record<string, unknown>, options?: EnqueueOptions): Promise<void>;
-}
-
-export interface TaskContext {
-  attempt: number;
-  maxAttempts: number;
-  jobId: string;
-}
-
-export type TaskHandler = (payload: Record<string, unknown>, ctx: TaskContext) => Promise<void>;
-
-/** Where a module declares the tasks it can work (before the scheduler starts). */
-export interface TaskRegistry {
-  define(task: string, handler: TaskHandler, options?: { maxAttempts?: number }): unknown;
-}
+export type TaskRegistry = Pick<JobScheduler, 'define'>;

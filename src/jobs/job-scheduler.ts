@@ -1,0 +1,175 @@
+import { Logger as WorkerLogger, parseCronItems, run, type JobHelpers, type Runner, type TaskList } from 'graphile-worker';
+import type { Logger } from 'pino';
+
+export interface EnqueueOptions {
+  /** At most one pending job per key: enqueueing the same key again replaces the waiting one. */
+  jobKey?: string;
+  runAt?: Date;
+  /** Attempts before the job is given up (retries back off exponentially: e^attempt seconds). */
+  maxAttempts?: number;
+}
+
+/** What services need to hand work to the cluster's queue (mail, one-off engine work). */
+export interface JobQueue {
+  enqueue(task: string, payload: Record<string, unknown>, options?: EnqueueOptions): Promise<void>;
+}
+
+export interface TaskContext {
+  attempt: number;
+  maxAttempts: number;
+  jobId: string;
+  /** Set when the scheduler is shutting down: a long job should stop at its next safe point. */
+  signal?: AbortSignal;
+}
+
+export type TaskHandler = (payload: Record<string, unknown>, ctx: TaskContext) => Promise<void>;
+
+export interface PeriodicRun {
+  /** The cron instant this run is for; a run caught up after downtime carries a past instant. */
+  scheduledFor: Date;
+  backfilled: boolean;
+  signal?: AbortSignal;
+}
+
+export interface PeriodicJob {
+  /** Stable name: the cron identifier and the `job_runs.job` column. */
+  name: string;
+  /** Five-field cron pattern, evaluated in UTC. */
+  schedule: string;
+  /** How far back missed runs are caught up at start (graphile-worker backfill). */
+  catchUpMs: number;
+  /** Returns what the run did (stored in job_runs.detail). */
+  run(run: PeriodicRun): Promise<Record<string, unknown> | void>;
+  maxAttempts?: number;
+}
+
+/**
+ * The cluster's job scheduler: graphile-worker on the application's own
+ * PostgreSQL, so it also runs on the embedded default with no Redis. Every node
+ * runs a worker; a cron instant is scheduled exactly once per cluster
+ * (graphile-worker's known_crontabs), missed instants are backfilled at start,
+ * jobs survive restarts and failed ones retry with exponential backoff. Each
+ * periodic run is recorded in `job_runs`.
+ */
+export class JobScheduler implements JobQueue {
+  private readonly tasks = new Map<string, { handler: TaskHandler; maxAttempts?: number }>();
+  private readonly periodic = new Map<string, PeriodicJob>();
+  private runner: Runner | null = null;
+  private starting: Promise<Runner> | null = null;
+
+  constructor(
+    private readonly options: { connectionString: string; logger: Logger; concurrency?: number; pollIntervalMs?: number },
+  ) {}
+
+  /** Registers a task a job can name; only this node's registered tasks are worked here. */
+  define(task: string, handler: TaskHandler, options: { maxAttempts?: number } = {}): this {
+    if (this.runner || this.starting) throw new Error(`task ${task} defined after the scheduler started`);
+    this.tasks.set(task, { handler, ...options });
+    return this;
+  }
+
+  every(job: PeriodicJob): this {
+    if (this.runner || this.starting) throw new Error(`periodic job ${job.name} defined after the scheduler started`);
+    if (this.periodic.has(job.name) || this.tasks.has(job.name)) throw new Error(`job ${job.name} defined twice`);
+    this.periodic.set(job.name, job);
+    return this;
+  }
+
+  start(): Promise<Runner> {
+    this.starting ??= run({
+      connectionString: this.options.connectionString,
+      maxPoolSize: 4,
+      concurrency: this.options.concurrency ?? 4,
+      pollInterval: this.options.pollIntervalMs ?? 2000,
+      noHandleSignals: true,
+      logger: workerLogger(this.options.logger),
+      taskList: this.taskList(),
+      parsedCronItems: parseCronItems(
+        [...this.periodic.values()].map((job) => ({
+          task: job.name,
+          identifier: job.name,
+          match: job.schedule,
+          // A queue per job: its runs (a backlog caught up at start included) go one at a time, oldest first.
+          options: { backfillPeriod: job.catchUpMs, maxAttempts: job.maxAttempts ?? 5, queueName: `periodic:${job.name}` },
+        })),
+      ),
+    }).then((runner) => {
+      this.runner = runner;
+      return runner;
+    });
+    return this.starting;
+  }
+
+  async stop(): Promise<void> {
+    const starting = this.starting;
+    this.starting = null;
+    if (!starting) return;
+    const runner = await starting.catch(() => null);
+    this.runner = null;
+    await runner?.stop();
+  }
+
+  async enqueue(task: string, payload: Record<string, unknown>, options: EnqueueOptions = {}): Promise<void> {
+    if (!this.starting) throw new Error('the job scheduler is not running');
+    const runner = this.runner ?? (await this.starting);
+    await runner.addJob(task, payload, {
+      jobKey: options.jobKey,
+      runAt: options.runAt,
+      maxAttempts: options.maxAttempts ?? this.tasks.get(task)?.maxAttempts,
+    });
+  }
+
+  private taskList(): TaskList {
+    const list: TaskList = {};
+    for (const [name, task] of this.tasks) {
+      list[name] = (payload, helpers) =>
+        task.handler((payload ?? {}) as Record<string, unknown>, {
+          attempt: helpers.job.attempts,
+          maxAttempts: helpers.job.max_attempts,
+          jobId: helpers.job.id,
+          signal: helpers.abortSignal,
+        });
+    }
+    for (const [name, job] of this.periodic) list[name] = (payload, helpers) => this.runPeriodic(job, payload, helpers);
+    return list;
+  }
+
+  /** Runs one cron instant of a periodic job and records it in job_runs (a retry of the same instant updates its row). */
+  private async runPeriodic(job: PeriodicJob, payload: unknown, helpers: JobHelpers): Promise<void> {
+    const cron = (payload as { _cron?: { ts: string; backfilled?: boolean } } | null)?._cron;
+    const scheduledFor = cron ? new Date(cron.ts) : new Date();
+    const backfilled = cron?.backfilled === true;
+    await helpers.query(
+      `insert into job_runs (id, job, scheduled_for, backfilled, status, attempts, started_at)
+       values (gen_random_uuid(), $1, $2, $3, 'RUNNING', 1, now())
+       on conflict (job, scheduled_for) do update set status = 'RUNNING', attempts = job_runs.attempts + 1, started_at = now(), error = null`,
+      [job.name, scheduledFor, backfilled],
+    );
+    try {
+      const detail = await job.run({ scheduledFor, backfilled, signal: helpers.abortSignal });
+      await helpers.query(
+        `update job_runs set status = 'DONE', finished_at = now(), detail = $3 where job = $1 and scheduled_for = $2`,
+        [job.name, scheduledFor, detail ? JSON.stringify(detail) : null],
+      );
+    } catch (err) {
+      await helpers.query(`update job_runs set status = 'FAILED', finished_at = now(), error = $3 where job = $1 and scheduled_for = $2`, [
+        job.name,
+        scheduledFor,
+        err instanceof Error ? err.message.slice(0, 2000) : String(err).slice(0, 2000),
+      ]);
+      throw err;
+    }
+  }
+}
+
+/** graphile-worker's log calls, routed into pino. */
+function workerLogger(logger: Logger): WorkerLogger {
+  const child = logger.child({ module: 'jobs' });
+  return new WorkerLogger((scope) => (level, message, meta) => {
+    const fields = { ...scope, ...(meta ?? {}) };
+    if (level === 'error') child.error(fields, message);
+    else if (level === 'warning') child.warn(fields, message);
+    else if (level === 'info') child.info(fields, message);
+    else child.debug(fields, message);
+  });
+}
