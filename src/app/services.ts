@@ -86,7 +86,10 @@ export function createServices(deps: { config: AppConfig; logger: Logger; orm: M
   const tokens = new TokenService(config.secrets.jwtSecret);
   const mail = new MailService({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM, dataDir: config.dataDir }, logger.child({ module: 'mail' }));
   const audit = new AuditService();
-  const notifier = new NotificationService({ queue: jobs, mail, renderer: new MailRenderer(), orm, logger: logger.child({ module: 'notifications' }), publicUrl: config.publicUrl });
+  const cipher = new KeyCipher(config.secrets.masterKey, config.secrets.masterKeyPrevious);
+  const notifier = new NotificationService({
+    queue: jobs, mail, renderer: new MailRenderer(), orm, logger: logger.child({ module: 'notifications' }), publicUrl: config.publicUrl, sealer: cipher,
+  });
   notifier.registerTasks(jobs);
   const emailTokens = new EmailTokenService();
   const accountLimits = new RateLimits(redis, 'accounts', ACCOUNT_LIMITS);
@@ -104,7 +107,6 @@ export function createServices(deps: { config: AppConfig; logger: Logger; orm: M
   const userChanged = (userId: string) => bus.publish(Topic.USER_CHANGED, { userId });
   const users = new UserService({ audit, auth, emailChange, notifier, logger, onChanged: userChanged });
 
-  const cipher = new KeyCipher(config.secrets.masterKey, config.secrets.masterKeyPrevious);
   const binance = BinanceGatewayFactory.fromConfig(config, logger.child({ module: 'binance' }));
   const prices = new PriceBook();
   const paperHub = new PaperUserDataHub();

@@ -1,6 +1,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
 import { User } from '../../entities/user.entity';
+import { KeyDecryptError } from '../key-cipher';
 import type { MailService } from '../mail.service';
 import type { JobQueue, TaskContext, TaskRegistry } from './job-queue';
 import type { MailKind, MailParams } from './mail-kinds';
@@ -18,8 +19,18 @@ const DETECTED_BY: Record<KeyCheckSource, string> = {
   reconciler: 'While checking your account against the exchange,',
 };
 
-/** A send-mail job: the recipient is an address, or a user whose current address is read at delivery. */
-type MailJob = { kind: MailKind; params: Record<string, unknown> } & ({ to: string } | { userId: string });
+/** What a mail job carries, sealed: the recipient's address (absent: the user's current one, read at delivery) and the values. */
+type SealedPart = { to?: string; params: Record<string, unknown> };
+/** A send-mail job's payload as stored in the queue and shown in its logs: nothing readable but the kind and a user id. */
+type MailJobPayload = { kind: MailKind; userId?: string; sealed: string };
+
+/** Seals job payloads with the master key (AES-256-GCM, KeyCipher), `context` in the AAD. */
+export interface PayloadSealer {
+  encrypt(plaintext: string, context: string): string;
+  decrypt(ciphertext: string, context: string): string;
+}
+/** Never a user id (those are UUIDs): a sealed mail job cannot pass for a user's exchange credentials. */
+const SEAL_CONTEXT = 'mail-job';
 
 /** The period an invoice covers, as a reader names it ("November 2026"). */
 const monthLabel = (d: Date) => d.toLocaleString('en-GB', { month: 'long', year: 'numeric', timeZone: 'UTC' });
@@ -41,6 +52,11 @@ export class NotificationService {
       orm: MikroORM;
       logger: Logger;
       publicUrl: string;
+      /**
+       * Links carry single-use tokens, and the queue keeps payloads in PostgreSQL (failed jobs
+       * stay) and logs them: sealed, neither the job table nor a log line holds a token or an address.
+       */
+      sealer: PayloadSealer;
     },
   ) {}
 
@@ -112,35 +128,47 @@ export class NotificationService {
   }
 
   private toAddress<K extends MailKind>(to: string, kind: K, params: MailParams[K]): Promise<void> {
-    return this.enqueue({ kind, to, params: params as Record<string, unknown> });
+    return this.enqueue(kind, null, { to, params: params as Record<string, unknown> });
   }
 
   private toUser<K extends MailKind>(userId: string, kind: K, params: MailParams[K]): Promise<void> {
-    return this.enqueue({ kind, userId, params: params as Record<string, unknown> });
+    return this.enqueue(kind, userId, { params: params as Record<string, unknown> });
   }
 
-  private async enqueue(job: MailJob): Promise<void> {
+  private async enqueue(kind: MailKind, userId: string | null, part: SealedPart): Promise<void> {
     try {
-      await this.deps.queue.enqueue(SEND_MAIL_TASK, job as unknown as Record<string, unknown>);
+      const payload: MailJobPayload = { kind, ...(userId ? { userId } : {}), sealed: this.deps.sealer.encrypt(JSON.stringify(part), SEAL_CONTEXT) };
+      await this.deps.queue.enqueue(SEND_MAIL_TASK, payload);
     } catch (err) {
       // The action that caused the mail has happened; losing its mail must not undo or fail it.
-      this.deps.logger.error({ kind: job.kind, err: (err as Error).message }, 'mail could not be queued');
+      this.deps.logger.error({ kind, err: (err as Error).message }, 'mail could not be queued');
     }
   }
 
   /** The send-mail task: render, then one SMTP attempt; a throw makes the queue retry with backoff. */
   private async deliver(payload: Record<string, unknown>, ctx: TaskContext): Promise<void> {
-    const job = payload as unknown as MailJob;
-    if (!(job.kind in MAIL_TEMPLATES)) {
+    const job = payload as unknown as MailJobPayload;
+    if (!(job.kind in MAIL_TEMPLATES) || typeof job.sealed !== 'string') {
       this.deps.logger.error({ jobId: ctx.jobId, kind: job.kind }, 'mail job of an unknown kind dropped');
       return;
     }
-    const to = 'to' in job ? job.to : await this.addressOf(job.userId);
+    let part: SealedPart;
+    try {
+      part = JSON.parse(this.deps.sealer.decrypt(job.sealed, SEAL_CONTEXT)) as SealedPart;
+    } catch (err) {
+      // Sealed under a master key this node no longer holds: no retry can read it.
+      if (err instanceof KeyDecryptError) {
+        this.deps.logger.error({ jobId: ctx.jobId, kind: job.kind }, 'mail job could not be unsealed; dropped');
+        return;
+      }
+      throw err;
+    }
+    const to = part.to ?? (job.userId ? await this.addressOf(job.userId) : null);
     if (!to) {
       this.deps.logger.warn({ jobId: ctx.jobId, kind: job.kind }, 'mail job for a user that no longer exists dropped');
       return;
     }
-    const rendered = this.deps.renderer.render(job.kind, job.params as never);
+    const rendered = this.deps.renderer.render(job.kind, part.params as never);
     await this.deps.mail.send({ to, ...rendered });
   }
 
