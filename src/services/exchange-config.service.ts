@@ -79,7 +79,7 @@ export class ExchangeConfigService {
   }
 
   /** Admin: another user's config; the credentials are lazy columns and stay unloaded. */
-  configOf(scope: SignedInScope, userId: string): Promise<UserExchangeConfig | null> {
+  async configOf(scope: SignedInScope, userId: string): Promise<UserExchangeConfig | null> {
     assertAdmin(scope);
     return scope.em.findOne(UserExchangeConfig, { user: userId }, WITHOUT_OWNER);
   }

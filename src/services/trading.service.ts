@@ -42,13 +42,13 @@ export class TradingService {
   }
 
   /** Admin: another user's open positions. */
-  positionsOf(scope: SignedInScope, userId: string): Promise<Position[]> {
+  async positionsOf(scope: SignedInScope, userId: string): Promise<Position[]> {
     assertAdmin(scope);
     return scope.em.find(Position, { user: userId, side: { $ne: PositionSide.FLAT } }, { ...WITHOUT_OWNER, orderBy: { symbol: 'asc' } });
   }
 
   /** Admin: another user's latest orders, newest first. */
-  recentOrdersOf(scope: SignedInScope, userId: string, limit: number): Promise<Order[]> {
+  async recentOrdersOf(scope: SignedInScope, userId: string, limit: number): Promise<Order[]> {
     assertAdmin(scope);
     return scope.em.find(Order, { user: userId }, { ...WITHOUT_OWNER, orderBy: { createdAt: 'desc', id: 'desc' }, limit });
   }
