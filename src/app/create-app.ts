@@ -16,7 +16,7 @@ import { httpContext } from './request-context';
 import { closeServices, createServices, type Services } from './services';
 import { AppMetrics } from './metrics';
 import { attachSocketServer } from './socket-server';
-import { Engine } from '../engine/engine';
+import type { Engine } from '../engine/engine';
 import { registerAppJobs } from '../jobs/app-jobs';
 import { JobScheduler } from '../jobs/job-scheduler';
 
@@ -34,7 +34,7 @@ export async function createApp(config: AppConfig, logger: Logger): Promise<App>
   const db: Database = await openDatabase(config, logger);
   const bus = createEventBus(config.REDIS_URL);
   const jobs = new JobScheduler({ connectionString: db.url, logger });
-  const services = createServices({ config, logger, orm: db.orm, bus, jobs });
+  const services = createServices({ config, logger, orm: db.orm, bus, jobs, databaseUrl: db.url });
   const stopping: Array<() => Promise<void>> = [];
   try {
     registerAppJobs(jobs, services);
@@ -43,7 +43,7 @@ export async function createApp(config: AppConfig, logger: Logger): Promise<App>
     if (config.ADMIN_EMAIL && config.ADMIN_PASSWORD) {
       await services.users.ensureAdmin({ em: db.orm.em.fork(), actor: null, ip: null }, config.ADMIN_EMAIL, config.ADMIN_PASSWORD);
     }
-    const engine = new Engine(services, db.url);
+    const engine = services.engine;
     await engine.start();
     stopping.push(() => engine.stop());
     const schema = buildAppSchema({ services, pubSub: bus.pubSub });

@@ -1,5 +1,5 @@
-import type { UserExchangeConfig } from '../entities/user-exchange-config.entity';
-import type { ExchangeConfigType } from './types/exchange-config.type';
+import type { UserExchangeConfig } from '../../entities/user-exchange-config.entity';
+import type { ExchangeConfigType } from '../types/exchange-config.type';
 
 /** Entity → GraphQL shape, only where the two differ (ratios are exact strings in storage, Float on the wire). */
 export function toExchangeConfigType(config: UserExchangeConfig): ExchangeConfigType {
