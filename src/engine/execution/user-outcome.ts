@@ -31,7 +31,9 @@ export const unknownOutcome = (userId: string, order: Order | null = null): User
 
 /** An order the exchange answered for: placed (with its fill and slippage) or failed with its reason. */
 export function fromStoredOrder(userId: string, order: Order, reference: Decimal, signal: Signal): UserOutcome {
-  if (order.status === OrderStatus.FAILED || order.status === OrderStatus.REJECTED || order.status === OrderStatus.EXPIRED) {
+  const ended = order.status === OrderStatus.FAILED || order.status === OrderStatus.REJECTED || order.status === OrderStatus.EXPIRED;
+  // An order that ended after part of it filled (a market order on a thin book) did trade: that part is placed.
+  if (ended && new Decimal(order.executedQty).isZero()) {
     return failed(userId, order.error ?? `order ${order.status.toLowerCase()}`, order);
   }
   if (order.status === OrderStatus.PENDING) return unknownOutcome(userId, order);
