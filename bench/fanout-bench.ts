@@ -3,7 +3,7 @@ import { OWNER_FILTER } from '../src/entities/owner-filter';
 import { Signal } from '../src/entities/signal.entity';
 import { UserExchangeConfig } from '../src/entities/user-exchange-config.entity';
 import type { Services } from '../src/app/services';
-import type { SignalExecutor } from '../src/engine/signal-executor';
+import type { SignalExecutor } from '../src/engine/execution/signal-executor';
 import { emit, median, note, percentile } from './bench-report';
 import type { RemoteFakeBinance } from './remote-fake-binance';
 

@@ -8,8 +8,8 @@ import { loadConfig } from '../src/config/app-config';
 import { DEFAULT_PLACEMENT_POLICY, OrderPlacer } from '../src/engine/execution/order-placement';
 import { systemClock } from '../src/engine/execution/execution-clock';
 import { ExchangeTrafficControl } from '../src/engine/exchange/exchange-traffic-control';
-import { SignalExecutor } from '../src/engine/signal-executor';
-import { SignalRouter } from '../src/engine/signal-router';
+import { SignalExecutor } from '../src/engine/execution/signal-executor';
+import { SignalRouter } from '../src/engine/routing/signal-router';
 import { createEventBus } from '../src/realtime/event-bus';
 import { createBenchDatabase } from './bench-database';
 import { note } from './bench-report';
@@ -26,12 +26,13 @@ function sequentialExecutor(services: Services, logger: pino.Logger): SignalExec
   const { config } = services;
   return new SignalExecutor({
     orm: services.orm,
-    bus: services.bus,
     router: new SignalRouter(),
+    ledger: services.ledger,
     contexts: services.contexts,
     placer: new OrderPlacer({ clock: systemClock, waitForPause: () => systemClock.sleep(services.binance.traffic.pausedForMs) }, DEFAULT_PLACEMENT_POLICY),
     prices: services.prices,
-    risk: services.risk,
+    risk: services.engine.risk,
+    keyHealth: { keyRefused: (userId, reason, source) => services.exchangeConfigs.keyRefused(userId, reason, source) },
     logger,
     options: { concurrency: 1, maxLagMs: config.SIGNAL_MAX_LAG_MS, userTimeoutMs: config.ENGINE_USER_TIMEOUT_MS },
   });
@@ -67,7 +68,7 @@ async function main(): Promise<void> {
     const bus = createEventBus();
     cleanups.push(() => bus.close());
     // The bench drives the executor directly: the job scheduler is built but never started.
-    const services = createServices({ config, logger, orm: db.orm, bus, jobs: new JobScheduler({ connectionString: db.url, logger }) });
+    const services = createServices({ config, logger, orm: db.orm, bus, jobs: new JobScheduler({ connectionString: db.url, logger }), databaseUrl: db.url });
     cleanups.push(() => closeServices(services));
     // createServices takes no traffic options: the shared control is swapped before any gateway exists.
     // With the default 2,000 weight/min budget, N = 1,000 CLOSEs (weight 5 each) would wait for the next minute.

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { EmailVerificationService, VerifyLinkOutcome } from '../services/email-verification.service';
 import type { PasswordResetService, ResetOutcome } from '../services/password-reset.service';
 import type { TokenProblem } from '../services/email-token.service';
-import { TRIAL_DAYS } from '../services/plans';
+import { TRIAL_DAYS } from '../domain/plans';
 import type { Scope } from '../services/scope';
 import { AccountPageRenderer } from './pages/account-page-renderer';
 

@@ -17,8 +17,8 @@ import { closeServices, createServices, type Services } from './services';
 import { AppMetrics } from './metrics';
 import { attachSocketServer } from './socket-server';
 import { accountPages } from './account-pages';
-import { Engine } from '../engine/engine';
-import { registerAppJobs } from '../jobs/app-jobs';
+import type { Engine } from '../engine/engine';
+import { LEADER_FLAG, registerAppJobs } from '../jobs/app-jobs';
 import { JobScheduler } from '../jobs/job-scheduler';
 
 export interface App {
@@ -34,19 +34,25 @@ export interface App {
 export async function createApp(config: AppConfig, logger: Logger): Promise<App> {
   const db: Database = await openDatabase(config, logger);
   const bus = createEventBus(config.REDIS_URL);
-  const jobs = new JobScheduler({ connectionString: db.url, logger });
-  const services = createServices({ config, logger, orm: db.orm, bus, jobs });
+  let engine: Engine | null = null;
+  // Leader-only jobs (the reconciliation) are fetched only while this node leads the strategy.
+  const jobs = new JobScheduler({ connectionString: db.url, logger, forbiddenFlags: () => (engine?.leading ? null : [LEADER_FLAG]) });
+  const services = createServices({ config, logger, orm: db.orm, bus, jobs, databaseUrl: db.url });
+  engine = services.engine;
   const stopping: Array<() => Promise<void>> = [];
   try {
-    registerAppJobs(jobs, services);
+    registerAppJobs(jobs, {
+      keyReverification: services.keyReverification,
+      engine: services.engine,
+      reconcileEveryMinutes: Math.max(1, Math.round(config.ENGINE_RECONCILE_MS / 60_000)),
+    });
     await jobs.start();
     stopping.push(() => jobs.stop());
     if (config.ADMIN_EMAIL && config.ADMIN_PASSWORD) {
       await services.users.ensureAdmin({ em: db.orm.em.fork(), actor: null, ip: null }, config.ADMIN_EMAIL, config.ADMIN_PASSWORD);
     }
-    const engine = new Engine(services, db.url);
-    await engine.start();
-    stopping.push(() => engine.stop());
+    await services.engine.start();
+    stopping.push(() => services.engine.stop());
     const schema = buildAppSchema({ services, pubSub: bus.pubSub });
     const formatError = createErrorFormatter(logger.child({ module: 'graphql' }));
 
@@ -114,7 +120,7 @@ export async function createApp(config: AppConfig, logger: Logger): Promise<App>
       url,
       port,
       services,
-      engine,
+      engine: services.engine,
       httpServer,
       stop() {
         // Stop accepting, drain HTTP and sockets (Apollo's drain plugin), then close the engine, ORM and bus.

@@ -1,33 +1,30 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
+import Decimal from 'decimal.js';
 import Redis from 'ioredis';
 import type { Logger } from 'pino';
 import type { AppConfig } from '../config/app-config';
+import { Engine, USER_CHANGED_TOPIC } from '../engine/engine';
+import type { BinanceGatewayFactory } from '../engine/exchange/binance-gateway-factory';
+import type { PriceBook } from '../engine/exchange/price-book';
+import type { SignalExecutor } from '../engine/execution/signal-executor';
+import type { UserContextCache } from '../engine/execution/user-context';
+import type { Reconciler } from '../engine/cluster/reconciler';
+import type { Ledger } from '../engine/ledger/ledger';
+import type { JobScheduler } from '../jobs/job-scheduler';
+import { bridgeEngineToBus } from '../realtime/engine-bridge';
 import type { EventBus } from '../realtime/event-bus';
 import { MemoryAttemptCounter, RedisAttemptCounter, type AttemptCounter } from '../services/attempt-counter';
 import { AuditService } from '../services/audit.service';
 import { AuthService } from '../services/auth.service';
-import { MailService } from '../services/mail.service';
-import { TokenService } from '../services/token.service';
-import { UserService } from '../services/user.service';
-import { BinanceGatewayFactory } from '../engine/exchange/binance-gateway-factory';
-import { PaperGateway, PaperUserDataHub } from '../engine/exchange/paper-gateway';
-import { ConfigGatewayOpener } from '../engine/gateway-opener';
-import { DEFAULT_PLACEMENT_POLICY, OrderPlacer } from '../engine/execution/order-placement';
-import { systemClock } from '../engine/execution/execution-clock';
-import { PriceBook } from '../engine/price-book';
-import { SignalExecutor } from '../engine/signal-executor';
-import { AccountStore } from '../engine/account-store';
-import { Reconciler } from '../engine/reconciler';
-import { RiskService } from '../engine/risk/risk.service';
-import { SignalRouter } from '../engine/signal-router';
-import { UserContextCache } from '../engine/user-context';
-import { Topic } from '../realtime/topics';
 import { ExchangeConfigService } from '../services/exchange-config.service';
 import { KeyCipher } from '../services/key-cipher';
 import { KeyReverificationJob } from '../services/key-reverification.job';
+import { MailService } from '../services/mail.service';
+import { RiskService } from '../services/risk.service';
 import { SignalService } from '../services/signal.service';
+import { TokenService } from '../services/token.service';
 import { TradingService } from '../services/trading.service';
-import Decimal from 'decimal.js';
+import { UserService } from '../services/user.service';
 import { ACCOUNT_LIMITS } from '../services/account-limits';
 import { AdminConsoleService } from '../services/admin-console.service';
 import { TableBillingReader } from '../services/billing-reader';
@@ -38,7 +35,6 @@ import { MailRenderer } from '../services/notifications/mail-renderer';
 import { NotificationService } from '../services/notifications/notification.service';
 import { PasswordResetService } from '../services/password-reset.service';
 import { RateLimits } from '../services/rate-limits';
-import type { JobScheduler } from '../jobs/job-scheduler';
 
 const LOGIN_LOCK = { limit: 5, lockMs: 15 * 60 * 1000 };
 
@@ -57,18 +53,20 @@ export interface Services {
   auth: AuthService;
   users: UserService;
   cipher: KeyCipher;
-  binance: BinanceGatewayFactory;
-  prices: PriceBook;
   exchangeConfigs: ExchangeConfigService;
   keyReverification: KeyReverificationJob;
   signals: SignalService;
   trading: TradingService;
+  risk: RiskService;
+  engine: Engine;
+  // The engine's parts that operators' tools, benchmarks and tests reach for.
+  binance: BinanceGatewayFactory;
+  prices: PriceBook;
   contexts: UserContextCache;
   executor: SignalExecutor;
-  accountStore: AccountStore;
-  risk: RiskService;
+  ledger: Ledger;
   reconciler: Reconciler;
-  /** Every mail to a user, queued (the engine calls keyTurnedInvalid, riskLocked, riskLifted, invoice… here). */
+  /** Every mail to a user, queued (the engine's notices come through here too). */
   notifier: NotificationService;
   emailVerification: EmailVerificationService;
   passwordResets: PasswordResetService;
@@ -77,7 +75,7 @@ export interface Services {
   userChanged(userId: string): void;
 }
 
-export function createServices(deps: { config: AppConfig; logger: Logger; orm: MikroORM; bus: EventBus; jobs: JobScheduler }): Services {
+export function createServices(deps: { config: AppConfig; logger: Logger; orm: MikroORM; bus: EventBus; jobs: JobScheduler; databaseUrl: string }): Services {
   const { config, logger, orm, bus, jobs } = deps;
   const redis = config.REDIS_URL ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 }) : null;
   const loginAttempts: AttemptCounter = redis
@@ -104,70 +102,83 @@ export function createServices(deps: { config: AppConfig; logger: Logger; orm: M
   const auth = new AuthService({
     tokens, notifier, emailTokens, verification: emailVerification, audit, loginAttempts, bus, publicUrl: config.publicUrl, logger: logger.child({ module: 'auth' }),
   });
-  const userChanged = (userId: string) => bus.publish(Topic.USER_CHANGED, { userId });
+  const userChanged = (userId: string) => bus.publish(USER_CHANGED_TOPIC, { userId });
   const users = new UserService({ audit, auth, emailChange, notifier, logger, onChanged: userChanged });
 
-  const binance = BinanceGatewayFactory.fromConfig(config, logger.child({ module: 'binance' }));
-  const prices = new PriceBook();
-  const paperHub = new PaperUserDataHub();
-  const startingBalance = new Decimal(config.PAPER_STARTING_BALANCE);
-  const opener = new ConfigGatewayOpener({
+  // The engine's ports, implemented by the services below (built after it, reached through these closures).
+  let exchangeConfigs: ExchangeConfigService;
+  let signals: SignalService;
+  const engine = new Engine(
+    {
+      leads: config.ENGINE_ENABLED,
+      strategy: {
+        symbol: config.STRATEGY_SYMBOL,
+        interval: config.STRATEGY_INTERVAL,
+        feed: config.marketFeed,
+        binanceRestUrl: config.BINANCE_FUTURES_URL,
+        binanceWsUrl: config.BINANCE_FUTURES_WS_URL,
+        simulatedSpeed: config.SIMULATED_FEED_SPEED,
+      },
+      binance: {
+        futuresUrl: config.BINANCE_FUTURES_URL,
+        futuresTestnetUrl: config.BINANCE_FUTURES_TESTNET_URL,
+        spotUrl: config.BINANCE_SPOT_URL,
+        futuresWsUrl: config.BINANCE_FUTURES_WS_URL,
+      },
+      execution: { concurrency: config.ENGINE_CONCURRENCY, maxLagMs: config.SIGNAL_MAX_LAG_MS, userTimeoutMs: config.ENGINE_USER_TIMEOUT_MS },
+      leaderCheckMs: config.ENGINE_LEADER_CHECK_MS,
+      riskDefaults: {
+        maxDrawdown: new Decimal(config.RISK_MAX_DRAWDOWN),
+        maxDailyLossPct: new Decimal(config.RISK_MAX_DAILY_LOSS_PCT),
+        maxWeeklyLossPct: new Decimal(config.RISK_MAX_WEEKLY_LOSS_PCT),
+        maxConsecutiveLosses: config.RISK_MAX_CONSECUTIVE_LOSSES,
+      },
+      paperStartingBalance: new Decimal(config.PAPER_STARTING_BALANCE),
+    },
+    {
+      orm,
+      databaseUrl: deps.databaseUrl,
+      logger,
+      channel: bus,
+      cipher,
+      keyHealth: { keyRefused: (userId, reason, source) => exchangeConfigs.keyRefused(userId, reason, source) },
+      signals: { recordStrategySignal: (em, input) => signals.recordStrategySignal(em, input) },
+      audit,
+      // Risk locks and lifts are mailed like every other notice: queued, retried, never in the judgement's way.
+      riskNotifier: notifier,
+      userChanged,
+    },
+  );
+  bridgeEngineToBus(engine.events, bus);
+
+  exchangeConfigs = new ExchangeConfigService({
+    orm,
     cipher,
-    binance,
-    paper: (userId) => new PaperGateway({ em: orm.em, userId, prices, logger: logger.child({ module: 'paper' }), startingBalance, hub: paperHub }),
-  });
-  const exchangeConfigs = new ExchangeConfigService({
-    cipher,
-    gateways: opener,
+    gateways: engine.opener,
     audit,
-    mail,
+    notifier,
     logger: logger.child({ module: 'exchange-config' }),
     symbol: config.STRATEGY_SYMBOL,
     requireIpWhitelist: config.REQUIRE_IP_WHITELIST,
     onChanged: userChanged,
   });
   const keyReverification = new KeyReverificationJob({ orm, exchangeConfigs, audit, notifier, logger: logger.child({ module: 'key-reverify' }) });
-  const signals = new SignalService({ bus, audit, symbol: config.STRATEGY_SYMBOL, prices, execute: (signal) => executor.execute(signal) });
-  const engineLogger = logger.child({ module: 'engine' });
-  const risk = new RiskService({
-    orm,
-    bus,
-    mail,
-    audit,
-    logger: logger.child({ module: 'risk' }),
-    onChanged: userChanged,
-    defaults: {
-      maxDrawdown: new Decimal(config.RISK_MAX_DRAWDOWN),
-      maxDailyLossPct: new Decimal(config.RISK_MAX_DAILY_LOSS_PCT),
-      maxWeeklyLossPct: new Decimal(config.RISK_MAX_WEEKLY_LOSS_PCT),
-      maxConsecutiveLosses: config.RISK_MAX_CONSECUTIVE_LOSSES,
-    },
-  });
-  const contexts = new UserContextCache({ opener, logger: engineLogger, accountMaxAgeMs: 60_000 });
-  const placer = new OrderPlacer({
-    clock: systemClock,
-    waitForPause: () => systemClock.sleep(binance.traffic.pausedForMs),
-    onEvent: (event) => engineLogger.debug({ placement: event }, 'placement'),
-  }, DEFAULT_PLACEMENT_POLICY);
-  const executor = new SignalExecutor({
-    orm,
-    bus,
-    router: new SignalRouter(),
-    contexts,
-    placer,
-    prices,
-    risk,
-    logger: engineLogger,
-    options: { concurrency: config.ENGINE_CONCURRENCY, maxLagMs: config.SIGNAL_MAX_LAG_MS, userTimeoutMs: config.ENGINE_USER_TIMEOUT_MS },
-  });
-  const accountStore = new AccountStore({ orm, bus, audit, risk, logger: engineLogger });
+  signals = new SignalService({ bus, audit, symbol: config.STRATEGY_SYMBOL, prices: engine.prices, execute: (signal) => engine.executor.execute(signal) });
   const trading = new TradingService();
+  const risk = new RiskService(engine.risk);
   const adminConsole = new AdminConsoleService({ users, exchangeConfigs, risk, trading, billing: new TableBillingReader(), audit });
-  const reconciler = new Reconciler({ orm, contexts, store: accountStore, risk, symbol: config.STRATEGY_SYMBOL, logger: logger.child({ module: 'reconciler' }) });
   return {
-    accountStore, reconciler, risk,
-    config, logger, orm, bus, redis, jobs, tokens, mail, audit, auth, users, cipher, binance, prices, exchangeConfigs,
-    keyReverification, signals, trading, contexts, executor, userChanged,
+    config, logger, orm, bus, redis, jobs, tokens, mail, audit, auth, users, cipher, exchangeConfigs, keyReverification, signals,
+    trading,
+    risk,
+    engine,
+    binance: engine.binance,
+    prices: engine.prices,
+    contexts: engine.contexts,
+    executor: engine.executor,
+    ledger: engine.ledger,
+    reconciler: engine.reconciler,
+    userChanged,
     notifier, emailVerification, passwordResets, adminConsole,
   };
 }

@@ -1,69 +1,138 @@
+import { EventEmitter } from 'node:events';
+import type Decimal from 'decimal.js';
+import type { Logger } from 'pino';
+import type { MovementKind } from '../entities/account-movement.entity';
 import type { Order } from '../entities/order.entity';
 import type { Position } from '../entities/position.entity';
+import type { Signal } from '../entities/signal.entity';
 import type { UserExecution } from '../entities/user-execution.entity';
-import { formatDecimal } from '../schema/scalars';
-import { toSignalType } from '../services/signal.service';
-import type { ExecutionReport } from './signal-executor';
+import type { UserRiskState } from '../entities/user-risk-state.entity';
+import type { RiskLimits } from './risk/risk-guard';
+
+/** A fill stored for the first time (the same fill seen again by another source emits nothing). */
+export interface FillRecorded {
+  type: 'FillRecorded';
+  userId: string;
+  symbol: string;
+  exchangeTradeId: string;
+  orderId: string | null;
+  side: 'BUY' | 'SELL';
+  price: Decimal;
+  quantity: Decimal;
+  realizedPnl: Decimal;
+  commission: Decimal;
+  commissionAsset: string;
+  /** The commission's USDT value at the trade (null until it could be valued). */
+  commissionUsdt: Decimal | null;
+  executedAt: Date;
+}
+
+/** A position went back to flat (or flipped): one event per close, however many fills it took. */
+export interface PositionClosed {
+  type: 'PositionClosed';
+  userId: string;
+  symbol: string;
+  /** The side that was closed. */
+  side: 'LONG' | 'SHORT';
+  /** Σ realized PnL of the round trip's fills. */
+  realizedPnl: Decimal;
+  /** Σ commission (USDT) of the round trip's fills, opening ones included. */
+  commission: Decimal;
+  /** realizedPnl − commission: a losing close is one below zero. */
+  netPnl: Decimal;
+  fills: number;
+  openedAt: Date | null;
+  closedAt: Date;
+}
+
+export interface BalanceChanged {
+  type: 'BalanceChanged';
+  userId: string;
+  /** Wallet balance plus unrealized PnL, in USDT. */
+  equity: Decimal;
+  walletBalance: Decimal;
+  unrealizedPnl: Decimal;
+  at: Date;
+  source: 'STREAM' | 'RECONCILE' | 'SIGNAL';
+}
+
+export interface MovementRecorded {
+  type: 'MovementRecorded';
+  userId: string;
+  kind: MovementKind;
+  rawReason: string;
+  asset: string;
+  amount: Decimal;
+  usdtValue: Decimal | null;
+  symbol: string | null;
+  occurredAt: Date;
+}
+
+export interface OrderChanged {
+  type: 'OrderChanged';
+  userId: string;
+  order: Order;
+}
+
+export interface PositionChanged {
+  type: 'PositionChanged';
+  userId: string;
+  position: Position;
+}
+
+export interface ExecutionReport {
+  signal: Signal;
+  total: number;
+  placed: number;
+  skipped: number;
+  failed: number;
+  durationMs: number;
+  results: UserExecution[];
+}
+
+export interface ExecutionReported {
+  type: 'ExecutionReported';
+  report: ExecutionReport;
+}
+
+export interface RiskStateChanged {
+  type: 'RiskStateChanged';
+  userId: string;
+  state: UserRiskState;
+  limits: RiskLimits;
+}
+
+export type LedgerEvent = FillRecorded | PositionClosed | BalanceChanged | MovementRecorded | OrderChanged | PositionChanged | ExecutionReported;
+export type EngineEvent = LedgerEvent | RiskStateChanged;
+type EventOf<T extends EngineEvent['type']> = Extract<EngineEvent, { type: T }>;
 
 /**
- * Plain, JSON-safe shapes of what the engine publishes: the GraphQL types'
- * fields exactly, so one mapping serves subscription events (over Redis) and
- * mutation results alike.
+ * The engine's domain events, in process: emitted after the write they report
+ * has committed. Risk, the realtime bridge (GraphQL subscriptions), metrics and
+ * notifications listen; a listener's failure is logged and never reaches the
+ * writer.
  */
-export function toOrderEvent(order: Order) {
-  return {
-    id: order.id,
-    clientOrderId: order.clientOrderId,
-    exchangeOrderId: order.exchangeOrderId,
-    signalId: order.signal?.id ?? null,
-    symbol: order.symbol,
-    side: order.side,
-    type: order.type,
-    quantity: formatDecimal(order.quantity),
-    avgPrice: order.avgPrice === null ? null : formatDecimal(order.avgPrice),
-    executedQty: formatDecimal(order.executedQty),
-    reduceOnly: order.reduceOnly,
-    status: order.status,
-    error: order.error,
-    createdAt: order.createdAt,
-    updatedAt: order.updatedAt,
-  };
-}
+export class EngineEvents {
+  private readonly emitter = new EventEmitter().setMaxListeners(0);
 
-export function toPositionEvent(position: Position) {
-  return {
-    symbol: position.symbol,
-    side: position.side,
-    quantity: formatDecimal(position.quantity),
-    entryPrice: formatDecimal(position.entryPrice),
-    markPrice: position.markPrice === null ? null : formatDecimal(position.markPrice),
-    unrealizedPnl: formatDecimal(position.unrealizedPnl),
-    leverage: position.leverage,
-    updatedAt: position.updatedAt,
-  };
-}
+  constructor(private readonly logger: Logger) {}
 
-export function toExecutionEvent(row: UserExecution) {
-  const order = row.order && 'clientOrderId' in row.order && row.order.clientOrderId ? toOrderEvent(row.order as Order) : null;
-  return {
-    signalId: row.signal.id,
-    userId: row.user.id,
-    status: row.status,
-    reason: row.reason,
-    order,
-    latencyMs: row.latencyMs,
-    createdAt: row.createdAt,
-  };
-}
+  on<T extends EngineEvent['type']>(type: T, listener: (event: EventOf<T>) => void | Promise<void>): () => void {
+    const wrapped = (event: EventOf<T>) => {
+      try {
+        const result = listener(event);
+        if (result && typeof (result as Promise<void>).catch === 'function') {
+          (result as Promise<void>).catch((err: unknown) => this.logger.error({ err, event: type }, 'engine event listener failed'));
+        }
+      } catch (err) {
+        this.logger.error({ err, event: type }, 'engine event listener failed');
+      }
+    };
+    this.emitter.on(type, wrapped);
+    return () => this.emitter.off(type, wrapped);
+  }
 
-export function toReportEvent(report: ExecutionReport) {
-  return {
-    signal: toSignalType(report.signal),
-    total: report.total,
-    placed: report.placed,
-    skipped: report.skipped,
-    failed: report.failed,
-    durationMs: report.durationMs,
-    results: report.results.map(toExecutionEvent),
-  };
+  emit(event: EngineEvent): void {
+    this.emitter.emit(event.type, event);
+  }
 }

@@ -1,3 +1,4 @@
+import { AccountMovement } from './account-movement.entity';
 import { AuditLog } from './audit-log.entity';
 import { BalanceSnapshot } from './balance-snapshot.entity';
 import { EmailToken } from './email-token.entity';
@@ -19,7 +20,7 @@ import { UserProfit } from './user-profit.entity';
 import { UserRiskState } from './user-risk-state.entity';
 
 export {
-  AuditLog, BalanceSnapshot, EmailToken, ExecutionReportRecord, Invoice, JobRun, Order, PaperAccount, PaperFill,
+  AccountMovement, AuditLog, BalanceSnapshot, EmailToken, ExecutionReportRecord, Invoice, JobRun, Order, PaperAccount, PaperFill,
   Position, RiskEvent, Session, Signal, Trade, User, UserExchangeConfig, UserExecution, UserProfit, UserRiskState,
 };
 
@@ -27,5 +28,6 @@ export {
 export const ENTITIES = [
   User, Session, EmailToken, UserExchangeConfig, UserRiskState, UserProfit, Signal, Order, Trade, Position,
   RiskEvent, UserExecution, ExecutionReportRecord, BalanceSnapshot, Invoice, AuditLog, PaperAccount, PaperFill, JobRun,
+  AccountMovement,
 ];
 export * from './enums';

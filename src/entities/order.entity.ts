@@ -13,8 +13,9 @@ import { User } from './user.entity';
 // Platform statistics count the last 24 h of orders across users.
 @Index({ properties: ['createdAt'] })
 @Index({ properties: ['signal'] })
+@Index({ properties: ['user', 'exchangeOrderId'] })
 export class Order {
-  [OptionalProps]?: 'id' | 'signal' | 'exchangeOrderId' | 'origin' | 'type' | 'avgPrice' | 'executedQty' | 'reduceOnly' | 'status' | 'error' | 'createdAt' | 'updatedAt';
+  [OptionalProps]?: 'id' | 'signal' | 'exchangeOrderId' | 'origin' | 'type' | 'avgPrice' | 'executedQty' | 'reduceOnly' | 'status' | 'error' | 'unknownSince' | 'createdAt' | 'updatedAt';
 
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
@@ -61,6 +62,14 @@ export class Order {
 
   @Property({ type: 'text', nullable: true })
   error: string | null = null;
+
+  /**
+   * Set while the exchange may hold this order but never said so (a timeout, a
+   * 5xx "unknown", a reset after sending): nothing may send it again until the
+   * reconciler (or a resumed task) has looked it up by client id.
+   */
+  @Property({ type: 'timestamptz', nullable: true })
+  unknownSince: Date | null = null;
 
   @Property({ type: 'timestamptz' })
   createdAt: Date = new Date();

@@ -10,7 +10,7 @@ import { User } from './user.entity';
 @OwnedByUser()
 @Unique({ properties: ['user', 'symbol'] })
 export class Position {
-  [OptionalProps]?: 'id' | 'side' | 'quantity' | 'entryPrice' | 'markPrice' | 'unrealizedPnl' | 'leverage' | 'openedByStrategy' | 'updatedAt';
+  [OptionalProps]?: 'id' | 'side' | 'quantity' | 'entryPrice' | 'markPrice' | 'unrealizedPnl' | 'leverage' | 'openedByStrategy' | 'closePending' | 'cycleQty' | 'cycleRealizedPnl' | 'cycleCommission' | 'cycleFills' | 'cycleStartedAt' | 'lastFillAt' | 'updatedAt';
 
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
@@ -43,6 +43,35 @@ export class Position {
   /** True while the open position was opened by the shared strategy (CLOSE signals target these). */
   @Property({ type: 'boolean' })
   openedByStrategy: boolean = false;
+
+  /** A CLOSE signal reached this position and left part of it open: the next signal finishes the exit. */
+  @Property({ type: 'boolean' })
+  closePending: boolean = false;
+
+  /**
+   * The round trip as the fills tell it (the ledger's own count, apart from the
+   * displayed quantity above, which follows the exchange's snapshots): signed
+   * size, and the realized PnL and commission (USDT) since it last left flat.
+   * A close is the fill that brings `cycleQty` back to zero or through it.
+   */
+  @Money()
+  cycleQty: string = '0';
+
+  @Money()
+  cycleRealizedPnl: string = '0';
+
+  @Money()
+  cycleCommission: string = '0';
+
+  @Property({ type: 'integer' })
+  cycleFills: number = 0;
+
+  @Property({ type: 'timestamptz', nullable: true })
+  cycleStartedAt: Date | null = null;
+
+  /** Exchange time of the newest fill counted in the cycle: a snapshot older than this is stale. */
+  @Property({ type: 'timestamptz', nullable: true })
+  lastFillAt: Date | null = null;
 
   @Property({ type: 'timestamptz', onUpdate: () => new Date() })
   updatedAt: Date = new Date();

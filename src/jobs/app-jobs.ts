@@ -1,15 +1,35 @@
+import type { Engine } from '../engine/engine';
 import type { KeyReverificationJob } from '../services/key-reverification.job';
 import type { JobScheduler } from './job-scheduler';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+/** Jobs with this flag are worked only by the strategy leader, which owns the user streams the reconciler checks against. */
+export const LEADER_FLAG = 'leader';
 
 /** The cluster's periodic work, each run once per cluster at its instant and caught up after downtime. */
-export function registerAppJobs(scheduler: JobScheduler, deps: { keyReverification: KeyReverificationJob }): void {
+export function registerAppJobs(
+  scheduler: JobScheduler,
+  deps: { keyReverification: KeyReverificationJob; engine: Pick<Engine, 'reconcileNow'>; reconcileEveryMinutes: number },
+): void {
   scheduler.every({
     name: 'key-reverification',
     // 03:00 UTC, away from the settlement at midnight; a day missed while every node was down runs at start.
     schedule: '0 3 * * *',
     catchUpMs: 2 * DAY_MS,
     run: async () => ({ ...(await deps.keyReverification.run()) }),
+  });
+
+  // Reconciliation: one pass per interval, on the leader. The tick runs on any node and hands the pass to the
+  // leader; a pass still waiting is replaced rather than queued twice. A missed tick needs no catch-up: one pass covers it.
+  scheduler.define('engine.reconcile', async () => {
+    await deps.engine.reconcileNow();
+  });
+  scheduler.every({
+    name: 'reconcile-tick',
+    schedule: deps.reconcileEveryMinutes <= 1 ? '* * * * *' : `*/${deps.reconcileEveryMinutes} * * * *`,
+    catchUpMs: 0,
+    run: async () => {
+      await scheduler.enqueue('engine.reconcile', {}, { jobKey: 'engine.reconcile', flags: [LEADER_FLAG], maxAttempts: 1 });
+    },
   });
 }

@@ -7,6 +7,8 @@ export interface EnqueueOptions {
   runAt?: Date;
   /** Attempts before the job is given up (retries back off exponentially: e^attempt seconds). */
   maxAttempts?: number;
+  /** Only nodes that do not forbid these flags work the job (e.g. 'leader': the strategy leader only). */
+  flags?: string[];
 }
 
 /** What services need to hand work to the cluster's queue (mail, one-off engine work). */
@@ -58,7 +60,14 @@ export class JobScheduler implements JobQueue {
   private starting: Promise<Runner> | null = null;
 
   constructor(
-    private readonly options: { connectionString: string; logger: Logger; concurrency?: number; pollIntervalMs?: number },
+    private readonly options: {
+      connectionString: string;
+      logger: Logger;
+      concurrency?: number;
+      pollIntervalMs?: number;
+      /** Flags this node refuses at this moment (asked before each fetch): how work is routed to one role. */
+      forbiddenFlags?: () => string[] | null;
+    },
   ) {}
 
   /** Registers a task a job can name; only this node's registered tasks are worked here. */
@@ -82,6 +91,7 @@ export class JobScheduler implements JobQueue {
       concurrency: this.options.concurrency ?? 4,
       pollInterval: this.options.pollIntervalMs ?? 2000,
       noHandleSignals: true,
+      forbiddenFlags: this.options.forbiddenFlags ?? null,
       logger: workerLogger(this.options.logger),
       taskList: this.taskList(),
       parsedCronItems: parseCronItems(
@@ -116,6 +126,7 @@ export class JobScheduler implements JobQueue {
       jobKey: options.jobKey,
       runAt: options.runAt,
       maxAttempts: options.maxAttempts ?? this.tasks.get(task)?.maxAttempts,
+      flags: options.flags,
     });
   }
 

@@ -2,7 +2,7 @@ import { Arg, Authorized, Ctx, ID, Query, Resolver } from 'type-graphql';
 import type { AdminConsoleService } from '../services/admin-console.service';
 import type { GraphQLContext } from '../schema/context';
 import { Role } from '../schema/enums';
-import { toUserDetailType } from '../schema/mappers';
+import { toUserDetailType } from '../schema/mappers/admin.mapper';
 import { PlatformStatsType, UserDetailType } from '../schema/types/admin.type';
 import { signedIn } from './signed-in';
 

@@ -1,7 +1,7 @@
 import { Arg, Authorized, Ctx, Mutation, Resolver } from 'type-graphql';
 import type { ExchangeConfigService } from '../services/exchange-config.service';
 import type { GraphQLContext } from '../schema/context';
-import { toExchangeConfigType } from '../schema/mappers';
+import { toExchangeConfigType } from '../schema/mappers/exchange-config.mapper';
 import { ExchangeConfigType, VerifyResultType } from '../schema/types/exchange-config.type';
 import { ExchangeConfigInput } from '../schema/types/inputs.type';
 import { signedIn } from './signed-in';

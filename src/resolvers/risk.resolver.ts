@@ -1,5 +1,5 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Mutation, Resolver } from 'type-graphql';
-import type { RiskService } from '../engine/risk/risk.service';
+import type { RiskService } from '../services/risk.service';
 import type { GraphQLContext } from '../schema/context';
 import { Role } from '../schema/enums';
 import { RiskStateType } from '../schema/types/risk.type';

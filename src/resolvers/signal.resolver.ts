@@ -1,10 +1,11 @@
 import { Arg, Authorized, Ctx, Int, Mutation, Query, Resolver } from 'type-graphql';
-import { toReportEvent } from '../engine/engine-events';
+import { toReportEvent } from '../schema/mappers/trading.mapper';
 import type { GraphQLContext } from '../schema/context';
 import { Role } from '../schema/enums';
 import { ManualSignalInput } from '../schema/types/inputs.type';
 import { ExecutionReportType, SignalType } from '../schema/types/signal.type';
-import { toSignalType, type SignalService } from '../services/signal.service';
+import { toSignalType } from '../schema/mappers/signal.mapper';
+import type { SignalService } from '../services/signal.service';
 import { signedIn } from './signed-in';
 
 @Resolver()

@@ -1,6 +1,6 @@
 import { Arg, Authorized, Ctx, FieldResolver, Int, Resolver } from 'type-graphql';
 import type { TradingService } from '../services/trading.service';
-import { toExecutionEvent, toOrderEvent, toPositionEvent } from '../engine/engine-events';
+import { toExecutionEvent, toOrderEvent, toPositionEvent } from '../schema/mappers/trading.mapper';
 import type { GraphQLContext } from '../schema/context';
 import { OrderStatus } from '../schema/enums';
 import { UserExecutionType } from '../schema/types/signal.type';

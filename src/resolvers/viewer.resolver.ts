@@ -2,7 +2,7 @@ import { Authorized, Ctx, FieldResolver, Query, Resolver } from 'type-graphql';
 import type { ExchangeConfigService } from '../services/exchange-config.service';
 import type { UserService } from '../services/user.service';
 import type { GraphQLContext } from '../schema/context';
-import { toExchangeConfigType } from '../schema/mappers';
+import { toExchangeConfigType } from '../schema/mappers/exchange-config.mapper';
 import { ExchangeConfigType } from '../schema/types/exchange-config.type';
 import { UserType } from '../schema/types/user.type';
 import { ViewerType } from '../schema/types/viewer.type';

@@ -4,7 +4,7 @@ import type { RiskEvent } from '../entities/risk-event.entity';
 import { SubscriptionPlan, UserStatus } from '../entities/enums';
 import type { User } from '../entities/user.entity';
 import type { UserExchangeConfig } from '../entities/user-exchange-config.entity';
-import type { RiskService } from '../engine/risk/risk.service';
+import type { RiskService } from './risk.service';
 import { notFound } from '../errors/app-error';
 import { assertAdmin } from './access';
 import type { AuditService } from './audit.service';
@@ -88,8 +88,8 @@ export class AdminConsoleService {
     const detail: UserDetail = {
       user,
       exchangeConfig: await this.deps.exchangeConfigs.configOf(scope, user.id),
-      risk: await this.deps.risk.stateOf(user.id),
-      riskEvents: await this.deps.risk.eventsOf(user.id, RECENT_RISK_EVENTS),
+      risk: await this.deps.risk.stateOf(scope, user.id),
+      riskEvents: await this.deps.risk.eventsOf(scope, user.id, RECENT_RISK_EVENTS),
       positions: await this.deps.trading.positionsOf(scope, user.id),
       recentOrders: await this.deps.trading.recentOrdersOf(scope, user.id, RECENT_ORDERS),
       profit: await this.deps.billing.profitOf(scope.em, user.id, PROFIT_DAYS),

@@ -17,7 +17,7 @@ import type { EmailVerificationService } from './email-verification.service';
 import type { NotificationService } from './notifications/notification.service';
 import { assertPasswordPolicy, burnPasswordCheck, hashPassword, verifyPassword } from './password';
 import type { Actor, Scope, SignedInScope } from './scope';
-import { TRIAL_DAYS } from './plans';
+import { TRIAL_DAYS } from '../domain/plans';
 import { hashToken, newOpaqueToken, REFRESH_TOKEN_TTL_MS, type TokenService } from './token.service';
 
 const VERIFY_TOKEN_TTL_HOURS = 24;

@@ -7,7 +7,7 @@ import { badInput, forbidden } from '../errors/app-error';
 import type { AuditService } from './audit.service';
 import type { EmailChangeOutcome, EmailChangeService } from './email-change.service';
 import type { EmailTokenService, TokenProblem } from './email-token.service';
-import { TRIAL_DAYS } from './plans';
+import { TRIAL_DAYS } from '../domain/plans';
 import type { Scope } from './scope';
 
 export type VerifyLinkOutcome = { kind: 'verified' } | { kind: TokenProblem | 'inactive' } | EmailChangeOutcome;

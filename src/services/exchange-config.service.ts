@@ -6,12 +6,14 @@ import { Exchange, UserStatus } from '../entities/enums';
 import { User } from '../entities/user.entity';
 import { UserExchangeConfig } from '../entities/user-exchange-config.entity';
 import { badInput, notFound } from '../errors/app-error';
-import { WITHOUT_OWNER } from '../entities/owner-filter';
 import { assertAdmin } from './access';
-import { KeyDecryptError } from './key-cipher';
+import type { GatewayOpener } from '../engine/exchange/gateway-opener';
+import { CredentialsUnreadableError, type CredentialCipher, type KeyHealth, type KeyRefusalSource } from '../engine/ports';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { OWNER_FILTER, WITHOUT_OWNER } from '../entities/owner-filter';
 import type { AuditService } from './audit.service';
-import type { MailService } from './mail.service';
-import { PLAN_RULES } from './plans';
+import type { NotificationService } from './notifications/notification.service';
+import { PLAN_RULES } from '../domain/plans';
 import type { SignedInScope } from './scope';
 
 const BINANCE_KEY_SHAPE = /^[A-Za-z0-9]{64}$/;
@@ -29,15 +31,9 @@ export interface ExchangeConfigInputData {
   maxPositionPct?: number | null;
 }
 
-/** Seals API credentials to one user (AES-256-GCM, user id as AAD). */
-export interface CredentialCipher {
+/** Seals API credentials to one user (AES-256-GCM, user id as AAD); the engine only opens them. */
+export interface CredentialSealer extends CredentialCipher {
   encrypt(plaintext: string, userId: string): string;
-  decrypt(ciphertext: string, userId: string): string;
-}
-
-/** Builds the gateway for a stored config; the decrypted secret lives only inside it. */
-export interface GatewayOpener {
-  open(config: UserExchangeConfig, userId: string): Promise<ExchangeGateway>;
 }
 
 export interface VerifyOutcome {
@@ -59,13 +55,14 @@ export interface VerifyOptions {
 export const maskApiKey = (key: string) => `${key.slice(0, 4)}…${key.slice(-4)}`;
 
 /** Binding, verifying and removing a user's exchange account (DESIGN §4 "API key binding"). */
-export class ExchangeConfigService {
+export class ExchangeConfigService implements KeyHealth {
   constructor(
     private readonly deps: {
-      cipher: CredentialCipher;
+      orm: MikroORM;
+      cipher: CredentialSealer;
       gateways: GatewayOpener;
       audit: AuditService;
-      mail: MailService;
+      notifier: Pick<NotificationService, 'keyTurnedInvalid'>;
       logger: Logger;
       symbol: string;
       requireIpWhitelist: boolean;
@@ -82,6 +79,27 @@ export class ExchangeConfigService {
   async configOf(scope: SignedInScope, userId: string): Promise<UserExchangeConfig | null> {
     assertAdmin(scope);
     return scope.em.findOne(UserExchangeConfig, { user: userId }, WITHOUT_OWNER);
+  }
+
+  /**
+   * The engine found the key refused while trading (revoked, permissions
+   * changed, or unreadable): it is switched off at once with the reason, the
+   * change is audited and the user told, once — a key already off stays quiet.
+   */
+  async keyRefused(userId: string, reason: string, source: KeyRefusalSource): Promise<void> {
+    const em = this.deps.orm.em.fork();
+    em.setFilterParams(OWNER_FILTER, { userId });
+    const turnedOff = await em.nativeUpdate(
+      UserExchangeConfig,
+      { user: userId, isValid: true },
+      { isValid: false, lastVerifyError: reason, lastVerifiedAt: new Date() },
+    );
+    if (turnedOff === 0) return;
+    this.deps.audit.record(em, { action: 'exchange.key_invalid', userId, detail: `${source.toLowerCase().replace('_', ' ')}: ${reason}` });
+    await em.flush();
+    this.deps.onChanged?.(userId);
+    const config = await em.findOne(UserExchangeConfig, { user: userId });
+    await this.deps.notifier.keyTurnedInvalid(userId, { maskedKey: config?.apiKeyMasked ?? 'on file', reason, source });
   }
 
   async set(scope: SignedInScope, input: ExchangeConfigInputData): Promise<UserExchangeConfig> {
@@ -250,7 +268,7 @@ export class ExchangeConfigService {
   }
 
   private describeFailure(err: unknown, userId: string): string {
-    if (err instanceof KeyDecryptError) {
+    if (err instanceof CredentialsUnreadableError) {
       // Tampered, copied from another user's row, or sealed under a master key this server no longer holds.
       this.deps.logger.warn({ userId }, 'stored exchange credentials could not be decrypted');
       return 'the stored API key could not be read; set the API key and secret again';

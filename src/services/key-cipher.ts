@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { CredentialsUnreadableError } from '../engine/ports';
 
 const VERSION = 'v1';
 const NONCE_BYTES = 12;
@@ -6,7 +7,7 @@ const TAG_BYTES = 16;
 const KEY_ID_CHARS = 8;
 
 /** Tampered, moved to another user, or sealed under a master key we no longer hold: never a partial answer. */
-export class KeyDecryptError extends Error {
+export class KeyDecryptError extends CredentialsUnreadableError {
   constructor(message = 'Stored exchange credentials could not be decrypted') {
     super(message);
     this.name = 'KeyDecryptError';

@@ -58,15 +58,15 @@ export class KeyReverificationJob {
           else if (wasValid && !outcome.ok) {
             newlyInvalid += 1;
             this.deps.audit.record(em, {
-              action: 'exchange.key_turned_invalid',
+              action: 'exchange.key_invalid',
               userId: row.user.id,
-              detail: `daily check: ${config.apiKeyMasked} ${outcome.reason ?? 'no longer usable'}`,
+              detail: `daily check: ${outcome.reason ?? 'no longer usable'} (${config.apiKeyMasked})`,
             });
             await em.flush();
             await this.deps.notifier.keyTurnedInvalid(row.user.id, {
               maskedKey: config.apiKeyMasked,
               reason: outcome.reason ?? 'the exchange no longer accepts it',
-              source: 'daily-check',
+              source: 'DAILY_CHECK',
             });
           }
         } catch (err) {

@@ -1,14 +1,15 @@
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import Decimal from 'decimal.js';
-import { PositionSide, SignalAction, SignalSource } from '../entities/enums';
+import { SignalAction, SignalSource } from '../entities/enums';
 import { Signal, type StoredVote } from '../entities/signal.entity';
 import { badInput } from '../errors/app-error';
 import type { EventBus } from '../realtime/event-bus';
 import { Topic } from '../realtime/topics';
-import type { SignalType } from '../schema/types/signal.type';
+import { toSignalType } from '../schema/mappers/signal.mapper';
 import type { PriceSource } from '../engine/exchange/paper-gateway';
-import type { ExecutionReport } from '../engine/signal-executor';
+import type { SignalStore } from '../engine/ports';
+import type { ExecutionReport } from '../engine/engine-events';
 import type { AuditService } from './audit.service';
 import { pageSize } from './pagination';
 import type { SignedInScope } from './scope';
@@ -24,21 +25,8 @@ export interface StrategySignalInput {
   reason: string | null;
 }
 
-export function toSignalType(signal: Signal): SignalType {
-  return {
-    id: signal.id,
-    source: signal.source,
-    action: signal.action,
-    symbol: signal.symbol,
-    strength: Number(signal.strength),
-    referencePrice: signal.referencePrice,
-    votes: signal.votes.map((v) => ({ witness: v.witness, side: v.side ?? PositionSide.FLAT, confidence: v.confidence, reason: v.reason })),
-    createdAt: signal.createdAt,
-  };
-}
-
 /** Signals of the shared strategy and admins' manual broadcasts: stored with their votes, then announced. */
-export class SignalService {
+export class SignalService implements SignalStore {
   constructor(
     private readonly deps: {
       bus: EventBus;

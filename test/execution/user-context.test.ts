@@ -3,7 +3,7 @@ import pino from 'pino';
 import { Exchange } from '../../src/entities/enums';
 import type { UserExchangeConfig } from '../../src/entities/user-exchange-config.entity';
 import type { AccountSnapshot, ExchangeGateway } from '../../src/engine/exchange/exchange-gateway';
-import { UserContextCache } from '../../src/engine/user-context';
+import { UserContextCache } from '../../src/engine/execution/user-context';
 
 const d = (v: string) => new Decimal(v);
 
@@ -42,6 +42,7 @@ describe('user context account cache', () => {
       eventTime: new Date(now),
       reason: 'ORDER',
       walletBalance: d('950.5'),
+      balanceChanges: [],
       positions: [{ symbol: 'BTCUSDT', positionAmt: d('0.01'), entryPrice: d('50000'), markPrice: null, unrealizedPnl: d('-12.25'), leverage: null }],
     });
     await new Promise((r) => setImmediate(r));
@@ -53,7 +54,7 @@ describe('user context account cache', () => {
 
   it('drops the snapshot when an update carries no wallet figure, so the next signal reads over REST', async () => {
     const ctx = await cache.get(config);
-    cache.noteAccountUpdate('u1', { eventTime: new Date(now), reason: 'FUNDING_FEE', walletBalance: null, positions: [] });
+    cache.noteAccountUpdate('u1', { eventTime: new Date(now), reason: 'FUNDING_FEE', walletBalance: null, balanceChanges: [], positions: [] });
     await new Promise((r) => setImmediate(r));
     await cache.account(ctx);
     expect(gateway.reads).toBe(3);

@@ -83,6 +83,26 @@ describe('job scheduler (graphile-worker on PostgreSQL)', () => {
     }
   }, 30_000);
 
+  it('routes a flagged job to the node that does not forbid the flag (the leader), and it waits while none takes it', async () => {
+    let aLeads = false;
+    const ranOn: string[] = [];
+    const node = (name: string, leads: () => boolean) =>
+      new JobScheduler({ connectionString: db.db.url, logger, pollIntervalMs: 100, forbiddenFlags: () => (leads() ? null : ['leader']) })
+        .define('leader-only', async () => void ranOn.push(name));
+    const a = node('a', () => aLeads);
+    const b = node('b', () => false);
+    await Promise.all([a.start(), b.start()]);
+    try {
+      await a.enqueue('leader-only', {}, { jobKey: 'leader-only', flags: ['leader'] });
+      await new Promise((r) => setTimeout(r, 600));
+      expect(ranOn).toEqual([]);
+      aLeads = true;
+      await eventuallyExpect(() => expect(ranOn).toEqual(['a']), 10_000);
+    } finally {
+      await Promise.all([a.stop(), b.stop()]);
+    }
+  });
+
   it('refuses work before it starts and definitions after', async () => {
     const scheduler = new JobScheduler({ connectionString: db.db.url, logger });
     await expect(scheduler.enqueue('nothing', {})).rejects.toThrow('not running');

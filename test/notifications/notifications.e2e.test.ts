@@ -100,7 +100,7 @@ describe('every mail kind, read back from the SMTP server', () => {
     const user = await signUp(t, mail);
     const n = t.app.services.notifier;
     const hostile = 'rejected <b>by</b> "exchange" & co';
-    await n.keyTurnedInvalid(user.id, { maskedKey: 'vmPU…A0Qz', reason: hostile, source: 'order' });
+    await n.keyTurnedInvalid(user.id, { maskedKey: 'vmPU…A0Qz', reason: hostile, source: 'FAN_OUT' });
     await n.riskLocked(user.id, 'daily loss 5.2% reached the limit of 5% <now>');
     await n.riskLifted(user.id, 'daily loss lock lifted: a new period began');
     await n.invoiceIssued(user.id, { periodStart: new Date('2026-11-01T00:00:00Z'), total: '129.50', dueAt: new Date('2026-12-15T00:00:00Z') });

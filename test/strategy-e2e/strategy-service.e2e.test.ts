@@ -1,7 +1,7 @@
 import { Client } from 'pg';
 import { SignalAction } from '../../src/entities/enums';
-import { AdvisoryLeaderLock } from '../../src/engine/leader-lock';
-import { StrategyService } from '../../src/engine/strategy-service';
+import { AdvisoryLeaderLock } from '../../src/engine/cluster/leader-lock';
+import { StrategyLeader } from '../../src/engine/cluster/strategy-leader';
 import type { StrategySignalInput } from '../../src/services/signal.service';
 import { eventually } from '../support/eventually';
 import { startTestApp, type TestApp } from '../support/test-app';
@@ -11,7 +11,7 @@ const LOCK_KEY = 0x7465_7374;
 
 const vote = { witness: 'trend', side: 'SHORT', confidence: 1, reason: 'EMA12 below EMA26' } as StrategySignalInput['votes'][number];
 
-describe('StrategyService and SignalService on a real database', () => {
+describe('StrategyLeader and SignalService on a real database', () => {
   let t: TestApp;
   beforeAll(async () => {
     t = await startTestApp({ env: { MARKET_FEED: 'simulated', SIMULATED_FEED_SPEED: '18000' } });
@@ -21,7 +21,11 @@ describe('StrategyService and SignalService on a real database', () => {
   const lock = () => new AdvisoryLeaderLock(t.app.services.config.DATABASE_URL!, LOCK_KEY, t.app.services.logger);
   const strategy = () => {
     const { config, orm, bus, signals, executor, prices, logger } = t.app.services;
-    return new StrategyService({ config, orm, bus, signals, executor, prices, lock: lock(), logger, leaderCheckMs: 100 });
+    const settings = {
+      symbol: config.STRATEGY_SYMBOL, interval: config.STRATEGY_INTERVAL, feed: config.marketFeed, binanceRestUrl: config.BINANCE_FUTURES_URL,
+      binanceWsUrl: config.BINANCE_FUTURES_WS_URL, simulatedSpeed: config.SIMULATED_FEED_SPEED,
+    };
+    return new StrategyLeader({ settings, orm, channel: bus, signals, executor, prices, lock: lock(), logger, leaderCheckMs: 100 });
   };
 
   it('stopped while it is still acquiring the lock, it never starts leading and leaves the lock free', async () => {

@@ -46,19 +46,26 @@ export class BinanceExchangeInfoCache {
   }
 }
 
-function parseFilters(symbol: string, filters: WireFilter[]): SymbolFilters {
+/**
+ * The engine places MARKET orders only, which Binance bounds by both LOT_SIZE
+ * and MARKET_LOT_SIZE: each rule is the stricter of the two (the coarser step,
+ * the larger minimum, the smaller maximum).
+ */
+export function parseFilters(symbol: string, filters: WireFilter[]): SymbolFilters {
   const by = (type: string) => filters.find((f) => f.filterType === type);
   const price = by('PRICE_FILTER');
   const lot = by('LOT_SIZE');
   const market = by('MARKET_LOT_SIZE');
   const notional = by('MIN_NOTIONAL');
+  const positive = (v: string | undefined) => (v !== undefined && new Decimal(v).gt(0) ? new Decimal(v) : null);
+  const stricter = (a: Decimal | null, b: Decimal | null, pick: 'max' | 'min') =>
+    a && b ? (pick === 'max' ? Decimal.max(a, b) : Decimal.min(a, b)) : (a ?? b);
   return {
     symbol,
     tickSize: new Decimal(price?.tickSize ?? '0'),
-    stepSize: new Decimal(lot?.stepSize ?? market?.stepSize ?? '0'),
-    minQty: new Decimal(lot?.minQty ?? '0'),
-    // MARKET orders are bounded by MARKET_LOT_SIZE, which is tighter than LOT_SIZE.
-    maxQty: Decimal.min(new Decimal(lot?.maxQty ?? 'Infinity'), new Decimal(market?.maxQty ?? 'Infinity')),
+    stepSize: stricter(positive(lot?.stepSize), positive(market?.stepSize), 'max') ?? new Decimal(0),
+    minQty: stricter(positive(lot?.minQty), positive(market?.minQty), 'max') ?? new Decimal(0),
+    maxQty: stricter(positive(lot?.maxQty), positive(market?.maxQty), 'min') ?? new Decimal('Infinity'),
     minNotional: new Decimal(notional?.notional ?? '0'),
   };
 }

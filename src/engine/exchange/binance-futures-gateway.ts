@@ -38,6 +38,9 @@ export interface BinanceFuturesGatewayOptions {
 }
 
 const WEEK_MS = 7 * 24 * 3600_000;
+/** How far back Binance keeps fills (userTrades: six months) and income (three months). */
+const TRADES_KEPT_MS = 180 * 24 * 3600_000;
+const INCOME_KEPT_MS = 90 * 24 * 3600_000;
 const CLIENT_ID_PATTERN = /^[.A-Z:/a-z0-9_-]{1,36}$/;
 
 interface WireOrder {
@@ -50,7 +53,7 @@ interface WireTrade {
   realizedPnl: string | number; commission: string | number; commissionAsset: string; time: number;
 }
 interface WireIncome {
-  symbol: string; incomeType: string; income: string | number; asset: string; time: number; tranId: number | string;
+  symbol: string; incomeType: string; income: string | number; asset: string; time: number; tranId: number | string; tradeId?: string | number;
 }
 
 const dec = (v: string | number | undefined | null) => new Decimal(v === undefined || v === null || v === '' ? 0 : String(v));
@@ -109,12 +112,15 @@ export class BinanceFuturesGateway implements ExchangeGateway {
     const open = rows.filter((r) => !dec(r.positionAmt).isZero());
     const amt = open.reduce((sum, r) => sum.plus(dec(r.positionAmt)), new Decimal(0));
     const main = open[0] ?? rows[0];
+    const updateTime = (main as { updateTime?: number } | undefined)?.updateTime;
     return {
       symbol, positionAmt: amt, entryPrice: open.length === 1 ? dec(main.entryPrice) : new Decimal(0),
       markPrice: main ? dec(main.markPrice) : null,
       unrealizedPnl: open.reduce((sum, r) => sum.plus(dec(r.unRealizedProfit)), new Decimal(0)),
       // v3 carries no leverage; we know it only when this gateway set it.
       leverage: this.leverageSet.get(symbol) ?? null,
+      // A flat symbol has no row: its state is as of this read.
+      updatedAt: updateTime ? new Date(updateTime) : null,
     };
   }
 
@@ -156,8 +162,8 @@ export class BinanceFuturesGateway implements ExchangeGateway {
       throw new InvalidOrderError(`Client order id must start with ${prefix} and be at most 36 of [A-Za-z0-9.:/_-].`);
     }
     const filters = await this.getSymbolFilters(request.symbol);
-    // Down, never up: an order must not exceed what the user's sizing allowed.
-    const quantity = request.quantity.div(filters.stepSize).floor().times(filters.stepSize);
+    // Rounded DOWN, explicitly, to the step: an order must not exceed what the user's sizing allowed.
+    const quantity = request.quantity.div(filters.stepSize).toDecimalPlaces(0, Decimal.ROUND_DOWN).times(filters.stepSize);
     if (quantity.lt(filters.minQty) || quantity.lte(0)) {
       throw new InvalidOrderError(`Quantity ${request.quantity.toFixed()} is below the minimum ${filters.minQty.toFixed()} for ${request.symbol}.`);
     }
@@ -201,7 +207,7 @@ export class BinanceFuturesGateway implements ExchangeGateway {
   }
 
   async getUserTrades(symbol: string, sinceMs: number): Promise<TradeFill[]> {
-    const rows = await this.paged<WireTrade>('getUserTrades', sinceMs, (startTime, endTime) =>
+    const rows = await this.paged<WireTrade>('getUserTrades', sinceMs, TRADES_KEPT_MS, (startTime, endTime) =>
       this.client.getAccountTrades({ symbol, startTime, endTime, limit: 1000 }) as unknown as Promise<WireTrade[]>, (t) => String(t.id));
     return rows
       .map((t) => ({
@@ -213,10 +219,13 @@ export class BinanceFuturesGateway implements ExchangeGateway {
   }
 
   async getIncome(sinceMs: number): Promise<IncomeRecord[]> {
-    const rows = await this.paged<WireIncome>('getIncome', sinceMs, (startTime, endTime) =>
+    const rows = await this.paged<WireIncome>('getIncome', sinceMs, INCOME_KEPT_MS, (startTime, endTime) =>
       this.client.getIncomeHistory({ startTime, endTime, limit: 1000 }) as unknown as Promise<WireIncome[]>, (i) => `${i.tranId}:${i.incomeType}`);
     return rows
-      .map((i) => ({ symbol: i.symbol, incomeType: i.incomeType, income: dec(i.income), asset: i.asset, time: new Date(i.time), tranId: String(i.tranId) }))
+      .map((i) => ({
+        symbol: i.symbol, incomeType: i.incomeType, income: dec(i.income), asset: i.asset, time: new Date(i.time), tranId: String(i.tranId),
+        tradeId: i.tradeId === undefined || i.tradeId === null || i.tradeId === '' ? null : String(i.tradeId),
+      }))
       .sort((a, b) => a.time.getTime() - b.time.getTime());
   }
 
@@ -252,13 +261,17 @@ export class BinanceFuturesGateway implements ExchangeGateway {
     await Promise.all(streams.map((s) => s.close()));
   }
 
-  /** Fills/income are kept 7 days back at most (ExchangeGateway contract), fetched in ≤7-day windows of up to 1000 rows. */
+  /**
+   * Fills and income since `sinceMs`, as far back as Binance keeps them, fetched
+   * in windows of at most 7 days (Binance's limit) and 1000 rows, so a long
+   * outage is caught up instead of lost.
+   */
   private async paged<T extends { time: number }>(
-    op: string, sinceMs: number, fetch: (startTime: number, endTime: number) => Promise<T[]>, idOf: (row: T) => string,
+    op: string, sinceMs: number, keptMs: number, fetch: (startTime: number, endTime: number) => Promise<T[]>, idOf: (row: T) => string,
   ): Promise<T[]> {
     const now = Date.now() + this.opts.timeOffsets.offset(this.opts.futuresUrl);
     const out = new Map<string, T>();
-    let start = Math.max(sinceMs, now - WEEK_MS + 60_000);
+    let start = Math.max(sinceMs, now - keptMs + 60_000);
     while (start <= now) {
       const end = Math.min(start + WEEK_MS - 1, now);
       const rows = await this.call(op, this.client, () => fetch(start, end));

@@ -1,7 +1,6 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import type { Logger } from 'pino';
-import type { AppConfig } from '../../config/app-config';
 import { BinanceExchangeInfoCache } from './binance-exchange-info-cache';
 import { BinanceFuturesGateway } from './binance-futures-gateway';
 import { BinanceTimeOffsets } from './binance-time-offsets';
@@ -51,23 +50,6 @@ export class BinanceGatewayFactory {
     this.traffic = options.traffic instanceof ExchangeTrafficControl
       ? options.traffic
       : new ExchangeTrafficControl({ logger, ...options.traffic });
-  }
-
-  static fromConfig(
-    config: Pick<AppConfig, 'BINANCE_FUTURES_URL' | 'BINANCE_FUTURES_TESTNET_URL' | 'BINANCE_SPOT_URL' | 'BINANCE_FUTURES_WS_URL'>,
-    logger: Logger,
-    options: BinanceGatewayFactoryOptions = {},
-  ): BinanceGatewayFactory {
-    return new BinanceGatewayFactory(
-      {
-        futuresUrl: config.BINANCE_FUTURES_URL,
-        futuresTestnetUrl: config.BINANCE_FUTURES_TESTNET_URL,
-        spotUrl: config.BINANCE_SPOT_URL,
-        futuresWsUrl: config.BINANCE_FUTURES_WS_URL,
-      },
-      logger,
-      options,
-    );
   }
 
   create(credentials: BinanceCredentials): BinanceFuturesGateway {

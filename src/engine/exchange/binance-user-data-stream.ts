@@ -35,7 +35,7 @@ interface WireOrderUpdate {
 }
 interface WireAccountUpdate {
   m: string;
-  B: Array<{ a: string; wb: string }>;
+  B: Array<{ a: string; wb: string; bc?: string }>;
   P: Array<{ s: string; pa: string; ep: string; up: string }>;
 }
 
@@ -62,15 +62,18 @@ export function parseOrderUpdate(eventTime: number, o: WireOrderUpdate): OrderUp
   return { eventTime: new Date(eventTime), order, fill, isLiquidation };
 }
 
-export function parseAccountUpdate(eventTime: number, a: WireAccountUpdate): AccountUpdateEvent {
+/** `transactionTime` (T) is when the balance changed; the event time (E) when the message was sent. */
+export function parseAccountUpdate(eventTime: number, a: WireAccountUpdate, transactionTime?: number): AccountUpdateEvent {
   const usdt = a.B.find((b) => b.a === 'USDT');
+  const at = new Date(transactionTime ?? eventTime);
   return {
-    eventTime: new Date(eventTime),
+    eventTime: at,
     reason: a.m,
     walletBalance: usdt ? new Decimal(usdt.wb) : null,
+    balanceChanges: a.B.filter((b) => b.bc !== undefined && !new Decimal(b.bc).isZero()).map((b) => ({ asset: b.a, change: new Decimal(b.bc!) })),
     positions: a.P.map((p) => ({
       symbol: p.s, positionAmt: new Decimal(p.pa), entryPrice: new Decimal(p.ep), markPrice: null,
-      unrealizedPnl: new Decimal(p.up), leverage: null,
+      unrealizedPnl: new Decimal(p.up), leverage: null, updatedAt: at,
     })),
   };
 }
@@ -160,10 +163,10 @@ export class BinanceUserDataStream implements UserDataStream {
 
   private onMessage(event: unknown): void {
     if (this.closed || !event || typeof event !== 'object') return;
-    const e = event as { e?: string; E?: number; o?: WireOrderUpdate; a?: WireAccountUpdate };
+    const e = event as { e?: string; E?: number; T?: number; o?: WireOrderUpdate; a?: WireAccountUpdate };
     try {
       if (e.e === 'ORDER_TRADE_UPDATE' && e.o) this.handlers.onOrderUpdate(parseOrderUpdate(e.E ?? Date.now(), e.o));
-      else if (e.e === 'ACCOUNT_UPDATE' && e.a) this.handlers.onAccountUpdate(parseAccountUpdate(e.E ?? Date.now(), e.a));
+      else if (e.e === 'ACCOUNT_UPDATE' && e.a) this.handlers.onAccountUpdate(parseAccountUpdate(e.E ?? Date.now(), e.a, e.T));
     } catch (err) {
       // A throwing handler must not take the socket down with it.
       this.opts.logger.error({ err: err instanceof Error ? err.message : String(err), event: e.e }, 'user data handler failed');

@@ -26,8 +26,9 @@ export interface ExchangeGateway {
   getOrder(symbol: string, clientOrderId: string): Promise<OrderResult | null>;
   cancelOrder(symbol: string, clientOrderId: string): Promise<OrderResult | null>;
   getOpenOrders(symbol: string): Promise<OrderResult[]>;
-  /** Fills since a time (at most 7 days back on Binance), oldest first. */
+  /** Fills since a time, oldest first (as far back as the venue keeps them: six months on Binance). */
   getUserTrades(symbol: string, sinceMs: number): Promise<TradeFill[]>;
+  /** Income history since a time, oldest first (three months on Binance). */
   getIncome(sinceMs: number): Promise<IncomeRecord[]>;
 
   /** Order and account updates pushed by the venue; keepalive and reconnect are the gateway's job. */
@@ -56,6 +57,8 @@ export interface PositionSnapshot {
   markPrice: Decimal | null;
   unrealizedPnl: Decimal;
   leverage: number | null;
+  /** When the exchange last changed this position (null: unknown, e.g. a paper account): older than a fill we counted means stale. */
+  updatedAt?: Date | null;
 }
 
 export interface SymbolFilters {
@@ -121,6 +124,8 @@ export interface IncomeRecord {
   asset: string;
   time: Date;
   tranId: string;
+  /** The fill a REALIZED_PNL or COMMISSION row belongs to. */
+  tradeId: string | null;
 }
 
 /** ORDER_TRADE_UPDATE, reduced to what we store. */
@@ -138,6 +143,8 @@ export interface AccountUpdateEvent {
   eventTime: Date;
   reason: string;
   walletBalance: Decimal | null;
+  /** Per asset, the balance change other than realized PnL and commission (Binance `bc`): deposits, withdrawals, funding… */
+  balanceChanges: Array<{ asset: string; change: Decimal }>;
   positions: PositionSnapshot[];
 }
 

@@ -134,8 +134,8 @@ export class PaperGateway implements ExchangeGateway {
 
       const price = this.price();
       if (!price) throw new ExchangeUnavailableError(`No market price for ${request.symbol} yet; try again shortly.`);
-      // Down, never up: an order must not exceed what the user's sizing allowed.
-      const qty = request.quantity.div(this.filters.stepSize).floor().times(this.filters.stepSize);
+      // Rounded DOWN, explicitly: an order must not exceed what the user's sizing allowed.
+      const qty = request.quantity.div(this.filters.stepSize).toDecimalPlaces(0, Decimal.ROUND_DOWN).times(this.filters.stepSize);
       if (qty.lt(this.filters.minQty) || qty.gt(this.filters.maxQty)) throw new InvalidOrderError('Order quantity is outside the symbol\'s allowed range.', -4003);
       if (!request.reduceOnly && qty.times(price).lt(this.filters.minNotional)) {
         throw new InvalidOrderError('Order value is below the minimum notional for this symbol.', -4164);
@@ -179,8 +179,10 @@ export class PaperGateway implements ExchangeGateway {
     return fills.flatMap((f) => {
       const rows: IncomeRecord[] = [];
       const base = { symbol: f.symbol, asset: 'USDT', time: f.createdAt };
-      if (!dec(f.realizedPnl).isZero()) rows.push({ ...base, incomeType: 'REALIZED_PNL', income: dec(f.realizedPnl), tranId: `${f.orderId}-pnl` });
-      rows.push({ ...base, incomeType: 'COMMISSION', income: dec(f.commission).neg(), tranId: `${f.orderId}-fee` });
+      // A paper order fills as one trade, named by the order id (as fillToTrade does).
+      const tradeId = String(f.orderId);
+      if (!dec(f.realizedPnl).isZero()) rows.push({ ...base, incomeType: 'REALIZED_PNL', income: dec(f.realizedPnl), tranId: `${f.orderId}-pnl`, tradeId });
+      rows.push({ ...base, incomeType: 'COMMISSION', income: dec(f.commission).neg(), tranId: `${f.orderId}-fee`, tradeId });
       return rows;
     });
   }
@@ -277,11 +279,11 @@ export class PaperGateway implements ExchangeGateway {
     const now = new Date();
     const order: OrderUpdateEvent = { eventTime: now, order: fillToOrder(fill), fill: fillToTrade(fill), isLiquidation: false };
     const accountEvent: AccountUpdateEvent = {
-      eventTime: now, reason: 'ORDER', walletBalance: dec(account.walletBalance),
+      eventTime: now, reason: 'ORDER', walletBalance: dec(account.walletBalance), balanceChanges: [],
       positions: [{
         symbol: account.symbol, positionAmt: dec(account.positionAmt), entryPrice: dec(account.entryPrice),
         markPrice: dec(fill.price), unrealizedPnl: dec(account.positionAmt).times(dec(fill.price).minus(dec(account.entryPrice))),
-        leverage: account.leverage,
+        leverage: account.leverage, updatedAt: now,
       }],
     };
     try {

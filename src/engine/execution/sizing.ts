@@ -27,6 +27,8 @@ export interface CloseSizingInput {
   positionAmt: Decimal;
   /** Only used to report the notional. */
   price: Decimal;
+  /** The symbol's market-order rules: an exit larger than the largest market order closes that much now, the rest later. */
+  filters?: Pick<SymbolFilters, 'stepSize' | 'maxQty'>;
 }
 
 /**
@@ -82,14 +84,19 @@ export function sizeOpenOrder(input: OpenSizingInput): SizingResult {
 /**
  * CLOSE: the whole position, reduce-only, on the opposite side. The quantity
  * is not re-rounded: the exchange already holds it on the step, and rounding
- * down would leave dust open. No minimum-notional check either: reduce-only
+ * down would leave dust open. Only a position above the largest market order
+ * is cut to that maximum (the rest stays the strategy's, closed next). No minimum-notional check either: reduce-only
  * orders are exempt (Binance -4164 "unless reduce only"), and an exit must
  * never be refused for being small.
  */
 export function sizeCloseOrder(input: CloseSizingInput): SizingResult {
-  const { positionAmt, price } = input;
+  const { positionAmt, price, filters } = input;
   if (positionAmt.isZero()) return skip('no open position to close');
-  const quantity = positionAmt.abs();
+  let quantity = positionAmt.abs();
+  if (filters && filters.maxQty.gt(0) && filters.maxQty.isFinite() && quantity.gt(filters.maxQty)) {
+    // Down to the step, never up: a reduce-only order above the market maximum is refused whole.
+    quantity = filters.stepSize.gt(0) ? floorToStep(new Exact(filters.maxQty), filters.stepSize) : filters.maxQty;
+  }
   return {
     kind: 'order',
     side: positionAmt.gt(0) ? 'SELL' : 'BUY',
@@ -99,8 +106,9 @@ export function sizeCloseOrder(input: CloseSizingInput): SizingResult {
   };
 }
 
+/** Rounded down to a whole number of steps, explicitly. */
 function floorToStep(quantity: Decimal, step: Decimal): Decimal {
-  const floored = new Exact(quantity).div(step).floor().mul(step);
+  const floored = new Exact(quantity).div(step).toDecimalPlaces(0, Decimal.ROUND_DOWN).mul(step);
   return new Decimal(floored.toFixed());
 }
 

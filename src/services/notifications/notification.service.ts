@@ -1,4 +1,5 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
+import type { KeyRefusalSource } from '../../engine/ports';
 import type { Logger } from 'pino';
 import { User } from '../../entities/user.entity';
 import { KeyDecryptError } from '../key-cipher';
@@ -11,12 +12,13 @@ import { MAIL_TEMPLATES } from './templates';
 export const SEND_MAIL_TASK = 'notifications.send-mail';
 const MAIL_MAX_ATTEMPTS = 8;
 
-/** Where an invalid key was noticed; the mail says so in words. */
-export type KeyCheckSource = 'daily-check' | 'order' | 'reconciler';
+/** Where an invalid key was noticed (the engine's three places, or the daily check); the mail says so in words. */
+export type KeyCheckSource = KeyRefusalSource | 'DAILY_CHECK';
 const DETECTED_BY: Record<KeyCheckSource, string> = {
-  'daily-check': 'During today\'s daily check,',
-  order: 'While placing an order for you,',
-  reconciler: 'While checking your account against the exchange,',
+  DAILY_CHECK: 'During today\'s daily check,',
+  FAN_OUT: 'While placing an order for you,',
+  RECONCILER: 'While checking your account against the exchange,',
+  USER_STREAM: 'While following your account\'s live updates,',
 };
 
 /** What a mail job carries, sealed: the recipient's address (absent: the user's current one, read at delivery) and the values. */

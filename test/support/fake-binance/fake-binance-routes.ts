@@ -68,7 +68,7 @@ export function renderOrder(o: FakeOrder) {
 
 function renderTrade(t: FakeTrade) {
   return {
-    buyer: t.side === 'BUY', commission: s(t.commission, 8), commissionAsset: 'USDT', id: t.id, maker: false,
+    buyer: t.side === 'BUY', commission: s(t.commission, 8), commissionAsset: t.commissionAsset, id: t.id, maker: false,
     orderId: t.orderId, price: s(t.price), qty: s(t.qty), quoteQty: s(t.price.times(t.qty)),
     realizedPnl: s(t.realizedPnl, 8), side: t.side, positionSide: t.positionSide, symbol: t.symbol, time: t.time,
   };
@@ -85,7 +85,7 @@ function positionRows(ctx: RouteContext, account: FakeAccount, symbol?: string) 
       breakEvenPrice: s(pos.entry, 8), markPrice: s(mark, 8), unRealizedProfit: s(pos.amt.times(mark.minus(pos.entry)), 8),
       liquidationPrice: '0', isolatedMargin: '0', notional: s(notional, 8), marginAsset: 'USDT', isolatedWallet: '0',
       initialMargin: s(notional.abs().div(account.leverageOf(sym)), 8), maintMargin: '0', positionInitialMargin: '0',
-      openOrderInitialMargin: '0', adl: 0, bidNotional: '0', askNotional: '0', updateTime: ctx.serverTime(),
+      openOrderInitialMargin: '0', adl: 0, bidNotional: '0', askNotional: '0', updateTime: pos.updateTime ?? ctx.serverTime(),
     });
   }
   return rows;
@@ -191,7 +191,8 @@ export const ROUTES: Record<string, Route> = {
     handle: (ctx, p) => {
       const symbol = required(p, 'symbol');
       const interval = required(p, 'interval');
-      ctx.state.rulesFor(symbol);
+      // Klines exist for any symbol given history (conversion prices such as BNBUSDT included).
+      if (ctx.klines(symbol, interval).length === 0) ctx.state.rulesFor(symbol);
       const limit = Math.min(Number(p.limit ?? 500), 1500);
       const rows = ctx.klines(symbol, interval).filter(
         (k) => (!p.startTime || k.openTime >= Number(p.startTime)) && (!p.endTime || k.openTime <= Number(p.endTime)),
@@ -248,8 +249,8 @@ export const ROUTES: Record<string, Route> = {
         price: p.price, timeInForce: p.timeInForce, reduceOnly: p.reduceOnly, newClientOrderId: p.newClientOrderId,
         positionSide: p.positionSide,
       });
-      ctx.afterOrderChange(account, order);
       if (fill) ctx.afterFill(account, fill);
+      else ctx.afterOrderChange(account, order);
       if (p.newOrderRespType === 'RESULT') return renderOrder(order);
       // ACK: what Binance answers before the matching engine reports (notes §0.2).
       return { ...renderOrder({ ...order, status: 'NEW', executedQty: new Decimal(0), cumQuote: new Decimal(0) }), avgPrice: '0.00000' };
@@ -276,7 +277,7 @@ export const ROUTES: Record<string, Route> = {
   },
   'GET /fapi/v1/openOrders': {
     security: 'SIGNED', permission: 'read', weight: (p) => (p.symbol ? 1 : 40),
-    handle: (_ctx, p, a) => must(a).orders.filter((o) => o.status === 'NEW' && (!p.symbol || o.symbol === p.symbol)).map(renderOrder),
+    handle: (_ctx, p, a) => must(a).orders.filter((o) => (o.status === 'NEW' || o.status === 'PARTIALLY_FILLED') && (!p.symbol || o.symbol === p.symbol)).map(renderOrder),
   },
   'GET /fapi/v1/userTrades': {
     security: 'SIGNED', permission: 'read', weight: w(5),
@@ -297,7 +298,7 @@ export const ROUTES: Record<string, Route> = {
     handle: (ctx, p, a) => {
       const rows = must(a).income.filter((i) => (!p.symbol || i.symbol === p.symbol) && (!p.incomeType || i.incomeType === p.incomeType));
       return timeWindow(rows, p, ctx.serverTime(), 1000, 100).map((i) => ({
-        symbol: i.symbol, incomeType: i.incomeType, income: s(i.income, 8), asset: 'USDT', info: i.incomeType,
+        symbol: i.symbol, incomeType: i.incomeType, income: s(i.income, 8), asset: i.asset, info: i.incomeType,
         time: i.time, tranId: i.tranId, tradeId: i.tradeId,
       }));
     },

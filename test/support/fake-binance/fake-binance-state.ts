@@ -52,6 +52,8 @@ export const TAKER_FEE = new Decimal('0.0004');
 export interface FakePosition {
   amt: Decimal;
   entry: Decimal;
+  /** When the position last changed (positionRisk's updateTime). */
+  updateTime?: number;
 }
 
 export interface FakeOrder {
@@ -64,7 +66,7 @@ export interface FakeOrder {
   price: Decimal;
   executedQty: Decimal;
   cumQuote: Decimal;
-  status: 'NEW' | 'FILLED' | 'CANCELED';
+  status: 'NEW' | 'PARTIALLY_FILLED' | 'FILLED' | 'CANCELED' | 'EXPIRED';
   reduceOnly: boolean;
   positionSide: string;
   timeInForce: string;
@@ -81,14 +83,16 @@ export interface FakeTrade {
   qty: Decimal;
   realizedPnl: Decimal;
   commission: Decimal;
+  commissionAsset: string;
   positionSide: string;
   time: number;
 }
 
 export interface FakeIncome {
   symbol: string;
-  incomeType: 'REALIZED_PNL' | 'COMMISSION' | 'TRANSFER';
+  incomeType: 'REALIZED_PNL' | 'COMMISSION' | 'TRANSFER' | 'FUNDING_FEE' | string;
   income: Decimal;
+  asset: string;
   time: number;
   tranId: number;
   tradeId: string;
@@ -119,6 +123,15 @@ export class FakeAccount {
   readonly trades: FakeTrade[] = [];
   readonly income: FakeIncome[] = [];
   listenKey: string | null = null;
+  /** A MARKET order fills in this many trades (the last one completes it). */
+  fillParts = 1;
+  /** A MARKET order fills at most this much; the rest expires (thin book). */
+  marketFillLimit: Decimal | null = null;
+  /** Commission paid in this asset (BNB: valued at `commissionAssetPrice` USDT). */
+  commissionAsset = 'USDT';
+  commissionAssetPrice = new Decimal(1);
+  /** Stream messages to this account are dropped (a stream that silently missed them). */
+  streamMuted = false;
 
   constructor(opts: AddAccountOptions) {
     this.apiKey = opts.apiKey;
@@ -144,10 +157,10 @@ export class FakeAccount {
   }
 }
 
-/** What a fill changed, for the user-data events. */
+/** What a fill changed, for the user-data events: the order as each trade left it, and the trades. */
 export interface FillOutcome {
   order: FakeOrder;
-  trade: FakeTrade;
+  trades: Array<{ trade: FakeTrade; order: FakeOrder }>;
 }
 
 /**
@@ -233,7 +246,7 @@ export class FakeExchangeState {
       throw new BinanceReject(400, -4015, 'Client order id is not valid.');
     }
     const duplicate = account.orders.find(
-      (o) => o.clientOrderId === clientOrderId && (this.rejectAnyDuplicateClientId || o.status === 'NEW'),
+      (o) => o.clientOrderId === clientOrderId && (this.rejectAnyDuplicateClientId || o.status === 'NEW' || o.status === 'PARTIALLY_FILLED'),
     );
     if (duplicate) throw new BinanceReject(400, -4116, 'ClientOrderId is duplicated.');
 
@@ -289,7 +302,22 @@ export class FakeExchangeState {
   }
 
   private fill(account: FakeAccount, order: FakeOrder, price: Decimal): FillOutcome {
-    const signed = order.side === 'BUY' ? order.origQty : order.origQty.neg();
+    const rules = this.rulesFor(order.symbol);
+    const fillable = order.type === 'MARKET' && account.marketFillLimit ? Decimal.min(order.origQty, account.marketFillLimit) : order.origQty;
+    const parts = splitQuantity(fillable, order.type === 'MARKET' ? account.fillParts : 1, new Decimal(rules.stepSize));
+    const trades: FillOutcome['trades'] = [];
+    for (const [i, qty] of parts.entries()) {
+      const trade = this.fillPart(account, order, price, qty);
+      const last = i === parts.length - 1;
+      order.status = last ? (order.executedQty.eq(order.origQty) ? 'FILLED' : 'EXPIRED') : 'PARTIALLY_FILLED';
+      trades.push({ trade, order: { ...order } });
+    }
+    return { order, trades };
+  }
+
+  /** One trade of an order: position, wallet, commission and income move by it. */
+  private fillPart(account: FakeAccount, order: FakeOrder, price: Decimal, qty: Decimal): FakeTrade {
+    const signed = order.side === 'BUY' ? qty : qty.neg();
     const pos = account.position(order.symbol);
     let realized = new Decimal(0);
     let amt = pos.amt;
@@ -306,31 +334,43 @@ export class FakeExchangeState {
       entry = amt.abs().times(entry).plus(signed.abs().times(price)).div(after.abs());
       amt = after;
     }
-    const commission = order.origQty.times(price).times(TAKER_FEE);
-    account.wallet = account.wallet.plus(realized).minus(commission);
-    if (amt.isZero()) account.positions.delete(order.symbol);
-    else account.positions.set(order.symbol, { amt, entry });
-
+    const commissionUsdt = qty.times(price).times(TAKER_FEE);
+    const commission = account.commissionAsset === 'USDT' ? commissionUsdt : commissionUsdt.div(account.commissionAssetPrice).toDecimalPlaces(8);
+    // Commission paid in another asset does not come out of the USDT wallet.
+    account.wallet = account.wallet.plus(realized).minus(account.commissionAsset === 'USDT' ? commission : 0);
     const now = this.now();
-    order.executedQty = order.origQty;
-    order.cumQuote = order.origQty.times(price);
-    order.status = 'FILLED';
+    if (amt.isZero()) account.positions.delete(order.symbol);
+    else account.positions.set(order.symbol, { amt, entry, updateTime: now });
+
+    order.cumQuote = order.cumQuote.plus(qty.times(price));
+    order.executedQty = order.executedQty.plus(qty);
     order.updateTime = now;
     const trade: FakeTrade = {
-      id: this.nextTradeId++, orderId: order.orderId, symbol: order.symbol, side: order.side, price, qty: order.origQty,
-      realizedPnl: realized, commission, positionSide: order.positionSide, time: now,
+      id: this.nextTradeId++, orderId: order.orderId, symbol: order.symbol, side: order.side, price, qty,
+      realizedPnl: realized, commission, commissionAsset: account.commissionAsset, positionSide: order.positionSide, time: now,
     };
     account.trades.push(trade);
     const tradeId = String(trade.id);
     if (!realized.isZero()) {
-      account.income.push({ symbol: order.symbol, incomeType: 'REALIZED_PNL', income: realized, time: now, tranId: this.nextTranId++, tradeId });
+      account.income.push({ symbol: order.symbol, incomeType: 'REALIZED_PNL', income: realized, asset: 'USDT', time: now, tranId: this.nextTranId++, tradeId });
     }
-    account.income.push({ symbol: order.symbol, incomeType: 'COMMISSION', income: commission.neg(), time: now, tranId: this.nextTranId++, tradeId });
-    return { order, trade };
+    account.income.push({
+      symbol: order.symbol, incomeType: 'COMMISSION', income: commission.neg(), asset: account.commissionAsset, time: now, tranId: this.nextTranId++, tradeId,
+    });
+    return trade;
+  }
+
+  /** Money in or out of the futures wallet (a deposit, a withdrawal, a funding payment). */
+  moveMoney(account: FakeAccount, amount: Decimal, incomeType: string, symbol = ''): FakeIncome {
+    const now = this.now();
+    account.wallet = account.wallet.plus(amount);
+    const income: FakeIncome = { symbol, incomeType, income: amount, asset: 'USDT', time: now, tranId: this.nextTranId++, tradeId: '' };
+    account.income.push(income);
+    return income;
   }
 
   cancel(account: FakeAccount, order: FakeOrder): FakeOrder {
-    if (order.status !== 'NEW') throw new BinanceReject(400, -2011, 'Unknown order sent.');
+    if (order.status !== 'NEW' && order.status !== 'PARTIALLY_FILLED') throw new BinanceReject(400, -2011, 'Unknown order sent.');
     order.status = 'CANCELED';
     order.updateTime = this.now();
     return order;
@@ -349,4 +389,13 @@ export class FakeExchangeState {
     }
     return fills;
   }
+}
+
+/** `qty` in `parts` trades on the step (the last takes the remainder); fewer when the quantity has fewer steps. */
+function splitQuantity(qty: Decimal, parts: number, step: Decimal): Decimal[] {
+  const steps = qty.div(step).toDecimalPlaces(0, Decimal.ROUND_DOWN);
+  const n = Math.max(1, Math.min(parts, steps.toNumber()));
+  if (n === 1) return [qty];
+  const each = steps.div(n).toDecimalPlaces(0, Decimal.ROUND_DOWN).times(step);
+  return [...Array.from({ length: n - 1 }, () => each), qty.minus(each.times(n - 1))];
 }

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import Decimal from 'decimal.js';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { KlineRow } from './fake-binance-routes';
@@ -110,7 +111,7 @@ export class FakeBinanceSockets {
   }
 
   pushUser(account: FakeAccount, data: object): void {
-    if (!account.listenKey) return;
+    if (!account.listenKey || account.streamMuted) return;
     for (const sub of this.users.get(account.listenKey) ?? []) send(sub, account.listenKey, data);
   }
 
@@ -123,7 +124,7 @@ export class FakeBinanceSockets {
         s: order.symbol, c: order.clientOrderId, S: order.side, o: order.type, f: order.timeInForce,
         q: order.origQty.toFixed(), p: order.price.toFixed(), ap: avg, sp: '0', x: trade ? 'TRADE' : order.status === 'CANCELED' ? 'CANCELED' : 'NEW',
         X: order.status, i: order.orderId, l: trade ? trade.qty.toFixed() : '0', z: order.executedQty.toFixed(),
-        L: trade ? trade.price.toFixed() : '0', N: 'USDT', n: trade ? trade.commission.toFixed() : '0', T: order.updateTime,
+        L: trade ? trade.price.toFixed() : '0', N: trade ? trade.commissionAsset : 'USDT', n: trade ? trade.commission.toFixed() : '0', T: order.updateTime,
         t: trade ? trade.id : 0, b: '0', a: '0', m: false, R: order.reduceOnly, wt: 'CONTRACT_PRICE', ot: order.type,
         ps: order.positionSide, cp: false, rp: trade ? trade.realizedPnl.toFixed() : '0', pP: false, si: 0, ss: 0, V: 'EXPIRE_MAKER',
         pm: 'NONE', gtd: 0,
@@ -132,14 +133,19 @@ export class FakeBinanceSockets {
   }
 
   accountUpdate(account: FakeAccount, symbol: string): void {
+    this.balanceUpdate(account, 'ORDER', new Decimal(0), this.now(), symbol);
+  }
+
+  /** ACCOUNT_UPDATE: `bc` is the balance change other than realized PnL and commission (deposit, withdrawal, funding…). */
+  balanceUpdate(account: FakeAccount, reason: string, change: Decimal, at: number, symbol: string): void {
     const now = this.now();
     const pos = account.position(symbol);
     const mark = this.state.price(symbol);
     this.pushUser(account, {
-      e: 'ACCOUNT_UPDATE', E: now, T: now,
+      e: 'ACCOUNT_UPDATE', E: now, T: at,
       a: {
-        m: 'ORDER',
-        B: [{ a: 'USDT', wb: account.wallet.toFixed(8), cw: account.wallet.toFixed(8), bc: '0' }],
+        m: reason,
+        B: [{ a: 'USDT', wb: account.wallet.toFixed(8), cw: account.wallet.toFixed(8), bc: change.toFixed(8) }],
         P: [{
           s: symbol, pa: pos.amt.toFixed(), ep: pos.entry.toFixed(), bep: pos.entry.toFixed(), cr: '0',
           up: pos.amt.times(mark.minus(pos.entry)).toFixed(8), mt: 'cross', iw: '0', ps: 'BOTH',

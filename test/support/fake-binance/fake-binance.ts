@@ -201,9 +201,55 @@ export class FakeBinance {
   }
 
   private publishFill(account: FakeAccount, fill: FillOutcome): void {
-    // Binance sends NEW then TRADE for a taker order, then the balance/position change.
+    // Binance sends NEW then one TRADE per fill of a taker order, then the balance/position change.
     this.sockets.orderUpdate(account, { ...fill.order, status: 'NEW', executedQty: new Decimal(0), cumQuote: new Decimal(0) }, null);
-    this.sockets.orderUpdate(account, fill.order, fill.trade);
+    for (const { trade, order } of fill.trades) this.sockets.orderUpdate(account, order, trade);
     this.sockets.accountUpdate(account, fill.order.symbol);
+  }
+
+  /** A MARKET order of this account fills in `parts` trades. */
+  setFillParts(apiKey: string, parts: number): void {
+    this.account(apiKey).fillParts = parts;
+  }
+
+  /** A MARKET order of this account fills at most `qty`; the rest expires (a thin book). Null: no limit. */
+  setMarketFillLimit(apiKey: string, qty: Decimal.Value | null): void {
+    this.account(apiKey).marketFillLimit = qty === null ? null : new Decimal(qty);
+  }
+
+  /** Commission paid in `asset` (e.g. BNB at `priceUsdt`); its `<asset>USDT` klines then value it. */
+  setCommissionAsset(apiKey: string, asset: string, priceUsdt: Decimal.Value): void {
+    const account = this.account(apiKey);
+    account.commissionAsset = asset;
+    account.commissionAssetPrice = new Decimal(priceUsdt);
+  }
+
+  /** The account's stream stays connected but delivers nothing (a stream that silently missed events). */
+  muteUserStream(apiKey: string, muted = true): void {
+    this.account(apiKey).streamMuted = muted;
+  }
+
+  /** A deposit (positive) or withdrawal (negative) to the futures wallet: income TRANSFER and ACCOUNT_UPDATE DEPOSIT/WITHDRAW. */
+  transfer(apiKey: string, amount: Decimal.Value): void {
+    const account = this.account(apiKey);
+    const value = new Decimal(amount);
+    const income = this.state.moveMoney(account, value, 'TRANSFER');
+    this.sockets.balanceUpdate(account, value.isPositive() ? 'DEPOSIT' : 'WITHDRAW', value, income.time, 'BTCUSDT');
+  }
+
+  /** A funding payment on `symbol` (negative: the account paid): income FUNDING_FEE and ACCOUNT_UPDATE FUNDING_FEE. */
+  chargeFunding(apiKey: string, symbol: string, amount: Decimal.Value): void {
+    const account = this.account(apiKey);
+    const value = new Decimal(amount);
+    const income = this.state.moveMoney(account, value, 'FUNDING_FEE', symbol);
+    this.sockets.balanceUpdate(account, 'FUNDING_FEE', value, income.time, symbol);
+  }
+
+  /** Any other balance change the exchange may report (insurance clear, a bonus…), under its raw reason. */
+  adjustBalance(apiKey: string, reason: string, amount: Decimal.Value, incomeType = reason): void {
+    const account = this.account(apiKey);
+    const value = new Decimal(amount);
+    const income = this.state.moveMoney(account, value, incomeType);
+    this.sockets.balanceUpdate(account, reason, value, income.time, 'BTCUSDT');
   }
 }

@@ -1,5 +1,4 @@
 import { LockMode } from '@mikro-orm/core';
-import { isUuid } from '../../services/ids';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import Decimal from 'decimal.js';
 import type { Logger } from 'pino';
@@ -7,12 +6,8 @@ import { OWNER_FILTER } from '../../entities/owner-filter';
 import { RiskEvent } from '../../entities/risk-event.entity';
 import { User } from '../../entities/user.entity';
 import { UserRiskState } from '../../entities/user-risk-state.entity';
-import { notFound } from '../../errors/app-error';
-import type { EventBus } from '../../realtime/event-bus';
-import { Topic } from '../../realtime/topics';
-import type { AuditService } from '../../services/audit.service';
-import type { MailService } from '../../services/mail.service';
-import type { SignedInScope } from '../../services/scope';
+import type { EngineEvents, PositionClosed } from '../engine-events';
+import type { AuditTrail, RiskNotifier } from '../ports';
 import { assessRisk, LockKind, nextLossStreak, SELF_LIFTING, startOfIsoWeek, startOfUtcDay, type RiskFigures, type RiskLimits } from './risk-guard';
 
 const dec = (v: string | null) => (v === null ? null : new Decimal(v));
@@ -35,26 +30,6 @@ export interface RiskVerdict {
   reason: string | null;
 }
 
-/** The GraphQL shape of a user's risk state (also the riskStateChanged event). */
-export function toRiskEvent(state: UserRiskState, limits: RiskLimits) {
-  return {
-    currentDrawdown: Number(state.currentDrawdown),
-    dailyLoss: new Decimal(state.dailyLoss).toFixed(),
-    weeklyLoss: new Decimal(state.weeklyLoss).toFixed(),
-    consecutiveLosses: state.consecutiveLosses,
-    isLocked: state.isLocked,
-    lockedReason: state.lockedReason,
-    lockedAt: state.lockedAt,
-    limits: {
-      maxDrawdown: limits.maxDrawdown.toNumber(),
-      maxDailyLossPct: limits.maxDailyLossPct.toNumber(),
-      maxWeeklyLossPct: limits.maxWeeklyLossPct.toNumber(),
-      maxConsecutiveLosses: limits.maxConsecutiveLosses,
-    },
-    updatedAt: state.updatedAt,
-  };
-}
-
 /** A self-lifting lock whose period has rolled over no longer blocks, even before it is written down. */
 export function lockStillHolds(state: Pick<UserRiskState, 'isLocked' | 'lockKind' | 'lockedAt'>, now: Date): boolean {
   if (!state.isLocked) return false;
@@ -64,22 +39,25 @@ export function lockStillHolds(state: Pick<UserRiskState, 'isLocked' | 'lockKind
 }
 
 /**
- * Each user's own risk state: judged before every new position and on every
- * balance update, locked when a limit is crossed (risk event, live event, mail),
- * lifted at the next day/week or by an admin.
+ * The engine side of each user's own risk state (its only writer): judged
+ * before every new position and on the ledger's events, locked when a limit is
+ * crossed (risk event, live event, mail), lifted at the next day/week or by an admin.
  */
-export class RiskService {
+export class RiskMonitor {
   constructor(
     private readonly deps: {
       orm: MikroORM;
-      bus: EventBus;
-      mail: MailService;
-      audit: AuditService;
+      events: EngineEvents;
+      notifier: RiskNotifier;
+      audit: AuditTrail;
       defaults: RiskLimits;
       logger: Logger;
+      /** Tells every node to drop cached state for this user (routing reads the lock). */
       onChanged: (userId: string) => void;
     },
-  ) {}
+  ) {
+    deps.events.on('PositionClosed', (event) => this.recordClose(event));
+  }
 
   limitsOf(state: UserRiskState | null): RiskLimits {
     const d = this.deps.defaults;
@@ -91,21 +69,10 @@ export class RiskService {
     };
   }
 
-  /** The signed-in user's state; a user never judged yet has the defaults. */
-  async view(scope: SignedInScope) {
-    return this.stateOf(scope.actor.id);
-  }
-
-  /** Any user's state (the admin console's user detail; the caller checks the role). */
-  async stateOf(userId: string) {
-    const em = this.emFor(userId);
+  /** A user's state; a user never judged yet has the defaults. */
+  async stateOf(em: EntityManager, userId: string): Promise<{ state: UserRiskState; limits: RiskLimits }> {
     const state = (await em.findOne(UserRiskState, { user: userId })) ?? this.blank(em, userId);
-    return toRiskEvent(state, this.limitsOf(state));
-  }
-
-  /** A user's locks and lifts, newest first (the caller checks who may read them). */
-  eventsOf(userId: string, first: number): Promise<RiskEvent[]> {
-    return this.emFor(userId).find(RiskEvent, { user: userId }, { orderBy: { createdAt: 'desc', id: 'desc' }, limit: first });
+    return { state, limits: this.limitsOf(state) };
   }
 
   /**
@@ -157,9 +124,10 @@ export class RiskService {
     return this.assess(userId, equity, now);
   }
 
-  /** Closing fills: the realized PnL extends or ends the losing streak; a streak at its limit locks. */
-  async recordCloses(userId: string, realizedPnls: Decimal[]): Promise<void> {
-    const closes = realizedPnls.filter((p) => !p.isZero());
+  /** A close (however many fills it took): a loss extends the losing streak, a win ends it; a streak at its limit locks. */
+  async recordClose(event: PositionClosed): Promise<void> {
+    const { userId } = event;
+    const closes = [event.netPnl].filter((p) => !p.isZero());
     if (closes.length === 0) return;
     const em = this.emFor(userId);
     const result = await em.transactional(async (tx) => {
@@ -172,18 +140,15 @@ export class RiskService {
       }
       return { state, limits, lock };
     });
-    this.deps.bus.publishToUser(Topic.RISK_STATE_CHANGED, userId, toRiskEvent(result.state, result.limits));
     if (result.lock) this.announce(userId, result.state, result.limits, true);
+    else this.deps.events.emit({ type: 'RiskStateChanged', userId, state: result.state, limits: result.limits });
   }
 
   /**
    * Admin: lifts any lock. The figure that locked restarts from now (peak, day or week baseline,
    * streak), or the next judgement would lock again at once.
    */
-  async unlock(scope: SignedInScope, userId: string, reason: string) {
-    if (!isUuid(userId)) throw notFound('User');
-    const user = await scope.em.findOne(User, { id: userId });
-    if (!user) throw notFound('User');
+  async unlock(userId: string, reason: string, by: { actorId: string; ip: string | null }): Promise<{ state: UserRiskState; limits: RiskLimits }> {
     const em = this.emFor(userId);
     const result = await em.transactional(async (tx) => {
       const state = await this.lockedRow(tx, userId);
@@ -203,12 +168,12 @@ export class RiskService {
         state.weekStartEquity = new Decimal(state.weekStartEquity).minus(state.weeklyLoss).toFixed();
         state.weeklyLoss = '0';
       }
-      if (wasLocked) this.unlockRow(tx, state, reason, scope.actor.id);
-      this.deps.audit.record(tx, { action: 'admin.unlock_risk', userId, actorId: scope.actor.id, detail: reason, ip: scope.ip });
+      if (wasLocked) this.unlockRow(tx, state, reason, by.actorId);
+      this.deps.audit.record(tx, { action: 'admin.unlock_risk', userId, actorId: by.actorId, detail: reason, ip: by.ip });
       return { state, limits: this.limitsOf(state), wasLocked };
     });
     if (result.wasLocked) this.announce(userId, result.state, result.limits, false);
-    return toRiskEvent(result.state, result.limits);
+    return { state: result.state, limits: result.limits };
   }
 
   private emFor(userId: string): EntityManager {
@@ -241,21 +206,9 @@ export class RiskService {
   }
 
   private announce(userId: string, state: UserRiskState, limits: RiskLimits, locked: boolean): void {
-    this.deps.bus.publishToUser(Topic.RISK_STATE_CHANGED, userId, toRiskEvent(state, limits));
+    this.deps.events.emit({ type: 'RiskStateChanged', userId, state, limits });
     this.deps.onChanged(userId);
-    if (!locked) return;
-    void this.deps.orm.em
-      .fork()
-      .findOne(User, { id: userId })
-      .then((user) =>
-        user
-          ? this.deps.mail.send({
-              to: user.email,
-              subject: 'Trading paused on your account: risk limit reached',
-              text: `No new positions will be opened on your account for now:\n\n${state.lockedReason}\n\nOpen positions can still be closed by the strategy.`,
-            })
-          : undefined,
-      )
-      .catch((err) => this.deps.logger.error({ userId, err: (err as Error).message }, 'risk lock mail not sent'));
+    if (locked) this.deps.notifier.riskLocked(userId, state.lockedReason ?? 'a risk limit was reached');
+    else this.deps.notifier.riskLifted(userId, 'trading can open new positions again');
   }
 }

@@ -1,9 +1,13 @@
-import { Exchange } from '../entities/enums';
-import type { UserExchangeConfig } from '../entities/user-exchange-config.entity';
-import type { CredentialCipher, GatewayOpener } from '../services/exchange-config.service';
-import { KeyDecryptError } from '../services/key-cipher';
-import type { BinanceGatewayFactory } from './exchange/binance-gateway-factory';
-import type { ExchangeGateway } from './exchange/exchange-gateway';
+import { Exchange } from '../../entities/enums';
+import type { UserExchangeConfig } from '../../entities/user-exchange-config.entity';
+import { CredentialsUnreadableError, type CredentialCipher } from '../ports';
+import type { BinanceGatewayFactory } from './binance-gateway-factory';
+import type { ExchangeGateway } from './exchange-gateway';
+
+/** Builds the gateway for a stored config; the decrypted secret lives only inside it. */
+export interface GatewayOpener {
+  open(config: UserExchangeConfig, userId: string): Promise<ExchangeGateway>;
+}
 
 /**
  * Turns a stored config into a live gateway. The secret is decrypted here and
@@ -21,7 +25,7 @@ export class ConfigGatewayOpener implements GatewayOpener {
   async open(config: UserExchangeConfig, userId: string): Promise<ExchangeGateway> {
     if (config.exchange === Exchange.PAPER) return this.deps.paper(userId);
     // Also what a caller that forgot to load the lazy ciphertext columns gets: fail closed, typed.
-    if (!config.apiKeyEnc || !config.apiSecretEnc) throw new KeyDecryptError('Binance config has no stored credentials');
+    if (!config.apiKeyEnc || !config.apiSecretEnc) throw new CredentialsUnreadableError('Binance config has no stored credentials');
     return this.deps.binance.create({
       apiKey: this.deps.cipher.decrypt(config.apiKeyEnc, userId),
       apiSecret: this.deps.cipher.decrypt(config.apiSecretEnc, userId),

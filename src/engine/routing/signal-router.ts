@@ -1,12 +1,13 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { Exchange, PositionSide, SignalAction, UserStatus } from '../entities/enums';
-import { WITHOUT_OWNER } from '../entities/owner-filter';
-import { Position } from '../entities/position.entity';
-import type { Signal } from '../entities/signal.entity';
-import { UserExchangeConfig } from '../entities/user-exchange-config.entity';
-import { UserRiskState } from '../entities/user-risk-state.entity';
-import { planBlocker } from '../services/plans';
-import { lockStillHolds } from './risk/risk.service';
+import Decimal from 'decimal.js';
+import { PLAN_RULES, planBlocker } from '../../domain/plans';
+import { Exchange, PositionSide, SignalAction, UserStatus } from '../../entities/enums';
+import { WITHOUT_OWNER } from '../../entities/owner-filter';
+import { Position } from '../../entities/position.entity';
+import type { Signal } from '../../entities/signal.entity';
+import { UserExchangeConfig } from '../../entities/user-exchange-config.entity';
+import { UserRiskState } from '../../entities/user-risk-state.entity';
+import { lockStillHolds } from '../risk/risk-monitor';
 
 
 export interface Candidate {
@@ -16,6 +17,8 @@ export interface Candidate {
   position: Position | null;
   /** The user's risk row as routing saw it (null: never judged yet). */
   risk: UserRiskState | null;
+  /** The largest margin share the user's plan allows now: sizing never exceeds it, whatever the stored setting says. */
+  planCap: Decimal;
 }
 
 export interface Routing {
@@ -30,6 +33,8 @@ export interface Routing {
  * key, whatever their lock, plan or status: a lock blocks new risk, never the exit.
  * Two queries for any number of users.
  */
+const capOf = (plan: keyof typeof PLAN_RULES) => PLAN_RULES[plan]?.maxPositionPct ?? new Decimal(0);
+
 export class SignalRouter {
   async route(em: EntityManager, signal: Signal, now: Date): Promise<Routing> {
     return signal.action === SignalAction.CLOSE ? this.routeClose(em, signal) : this.routeOpen(em, signal, now);
@@ -52,7 +57,7 @@ export class SignalRouter {
               ? `risk locked: ${risks.get(user.id)?.lockedReason ?? 'limit reached'}`
               : planBlocker(user, now);
       if (reason) routing.skipped.push({ userId: user.id, reason });
-      else routing.eligible.push({ userId: user.id, config, position: null, risk: risks.get(user.id) ?? null });
+      else routing.eligible.push({ userId: user.id, config, position: null, risk: risks.get(user.id) ?? null, planCap: capOf(user.subscription) });
     }
     // One query for every eligible user's position instead of one per user on the hot path.
     const positions = new Map(
@@ -82,7 +87,7 @@ export class SignalRouter {
       const config = configs.get(position.user.id);
       const usable = config && (config.exchange === Exchange.PAPER || (config.apiKeyEnc && config.apiSecretEnc));
       if (!config || !usable) routing.skipped.push({ userId: position.user.id, reason: 'no usable exchange key to close the position with' });
-      else routing.eligible.push({ userId: position.user.id, config, position, risk: null });
+      else routing.eligible.push({ userId: position.user.id, config, position, risk: null, planCap: capOf(config.user.subscription) });
     }
     return routing;
   }

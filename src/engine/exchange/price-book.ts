@@ -1,5 +1,5 @@
 import Decimal from 'decimal.js';
-import type { PriceSource } from './exchange/paper-gateway';
+import type { PriceSource } from './paper-gateway';
 
 /** Latest trade price per symbol, fed by the market feed; read by paper accounts and manual signals. */
 export class PriceBook implements PriceSource {

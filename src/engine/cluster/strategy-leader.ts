@@ -1,19 +1,29 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
-import type { AppConfig } from '../config/app-config';
-import { SignalSource } from '../entities/enums';
-import { Signal } from '../entities/signal.entity';
-import type { EventBus } from '../realtime/event-bus';
-import { Topic } from '../realtime/topics';
-import type { SignalService } from '../services/signal.service';
+import { SignalSource } from '../../entities/enums';
+import { Signal } from '../../entities/signal.entity';
+import type { PriceBook } from '../exchange/price-book';
+import type { SignalExecutor } from '../execution/signal-executor';
+import { createMarketFeed, type MarketFeedKind } from '../market/feed-factory';
+import type { KlineInterval } from '../market/candle';
+import type { MarketFeed } from '../market/market-feed';
+import type { ClusterChannel, SignalStore } from '../ports';
+import { Orchestrator } from '../strategy/orchestrator';
+import { StrategyRunner } from '../strategy/strategy-runner';
+import { stateFromLastSignal, type StrategySignal } from '../strategy/strategy-signal';
 import type { AdvisoryLeaderLock } from './leader-lock';
-import { createMarketFeed } from './market/feed-factory';
-import type { MarketFeed } from './market/market-feed';
-import { Orchestrator } from './strategy/orchestrator';
-import { StrategyRunner } from './strategy/strategy-runner';
-import { stateFromLastSignal, type StrategySignal } from './strategy/strategy-signal';
-import type { PriceBook } from './price-book';
-import type { SignalExecutor } from './signal-executor';
+
+/** Engine topic: the leader's latest market price, for every node's paper fills and manual signals. */
+export const MARKET_PRICE_TOPIC = 'MARKET_PRICE';
+
+export interface StrategySettings {
+  symbol: string;
+  interval: KlineInterval;
+  feed: MarketFeedKind;
+  binanceRestUrl: string;
+  binanceWsUrl: string;
+  simulatedSpeed: number;
+}
 
 export interface PriceTick {
   symbol: string;
@@ -25,10 +35,10 @@ export interface PriceTick {
  * Runs the shared strategy on exactly one node: the leader (advisory lock)
  * runs the feed and the orchestrator, stores each signal (a unique index per
  * candle is the second guard), announces it and fans it out. Standbys retry
- * the lock and take over when the leader goes away. Prices travel on the bus
+ * the lock and take over when the leader goes away. Prices travel on the cluster channel
  * so every node's paper accounts fill at the same price.
  */
-export class StrategyService {
+export class StrategyLeader {
   private runner: StrategyRunner | null = null;
   private feed: MarketFeed | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -40,10 +50,10 @@ export class StrategyService {
 
   constructor(
     private readonly deps: {
-      config: AppConfig;
+      settings: StrategySettings;
       orm: MikroORM;
-      bus: EventBus;
-      signals: SignalService;
+      channel: ClusterChannel;
+      signals: SignalStore;
       executor: SignalExecutor;
       prices: PriceBook;
       lock: AdvisoryLeaderLock;
@@ -73,7 +83,7 @@ export class StrategyService {
   }
 
   private listenForPrices(): void {
-    const stream = this.deps.bus.subscribe<PriceTick>(Topic.MARKET_PRICE);
+    const stream = this.deps.channel.subscribe<PriceTick>(MARKET_PRICE_TOPIC);
     this.priceStream = stream;
     void (async () => {
       for await (const tick of stream) this.deps.prices.set(tick.symbol, tick.price, new Date(tick.time));
@@ -102,28 +112,28 @@ export class StrategyService {
   }
 
   private async lead(): Promise<void> {
-    const { config, logger } = this.deps;
+    const { settings, logger } = this.deps;
     const last = await this.deps.orm.em
       .fork()
       .findOne(
         Signal,
-        { source: SignalSource.STRATEGY, symbol: config.STRATEGY_SYMBOL, interval: config.STRATEGY_INTERVAL },
+        { source: SignalSource.STRATEGY, symbol: settings.symbol, interval: settings.interval },
         { orderBy: { candleTime: 'desc' } },
       );
-    const orchestrator = new Orchestrator({ symbol: config.STRATEGY_SYMBOL, interval: config.STRATEGY_INTERVAL, logger: logger.child({ module: 'orchestrator' }) });
+    const orchestrator = new Orchestrator({ symbol: settings.symbol, interval: settings.interval, logger: logger.child({ module: 'orchestrator' }) });
     orchestrator.restore(stateFromLastSignal(last ? { action: last.action, candleTime: last.candleTime } : null));
     const feed = createMarketFeed(
-      config.marketFeed,
+      settings.feed,
       {
-        symbol: config.STRATEGY_SYMBOL,
-        interval: config.STRATEGY_INTERVAL,
-        binanceRestUrl: config.BINANCE_FUTURES_URL,
-        binanceWsUrl: config.BINANCE_FUTURES_WS_URL,
-        simulatedSpeed: config.SIMULATED_FEED_SPEED,
+        symbol: settings.symbol,
+        interval: settings.interval,
+        binanceRestUrl: settings.binanceRestUrl,
+        binanceWsUrl: settings.binanceWsUrl,
+        simulatedSpeed: settings.simulatedSpeed,
       },
       logger.child({ module: 'market-feed' }),
     );
-    feed.onPrice((price, time) => this.deps.bus.publish(Topic.MARKET_PRICE, { symbol: config.STRATEGY_SYMBOL, price, time: Number(time) }));
+    feed.onPrice((price, time) => this.deps.channel.publish(MARKET_PRICE_TOPIC, { symbol: settings.symbol, price, time: Number(time) }));
     const runner = new StrategyRunner({ feed, orchestrator, emit: (signal) => this.emit(signal), logger: logger.child({ module: 'strategy' }) });
     // Leading only once the runner is up: a failed start is retried on the next check, lock still held.
     try {
@@ -134,7 +144,7 @@ export class StrategyService {
     }
     this.feed = feed;
     this.runner = runner;
-    logger.info({ feed: config.marketFeed, symbol: config.STRATEGY_SYMBOL, interval: config.STRATEGY_INTERVAL }, 'this node leads the strategy');
+    logger.info({ feed: settings.feed, symbol: settings.symbol, interval: settings.interval }, 'this node leads the strategy');
     await this.deps.onLeadershipChange?.(true);
   }
 

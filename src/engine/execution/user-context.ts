@@ -1,9 +1,9 @@
 import Decimal from 'decimal.js';
 import type { Logger } from 'pino';
-import type { Exchange } from '../entities/enums';
-import type { UserExchangeConfig } from '../entities/user-exchange-config.entity';
-import type { GatewayOpener } from '../services/exchange-config.service';
-import type { AccountSnapshot, AccountUpdateEvent, ExchangeGateway } from './exchange/exchange-gateway';
+import type { Exchange } from '../../entities/enums';
+import type { UserExchangeConfig } from '../../entities/user-exchange-config.entity';
+import type { GatewayOpener } from '../exchange/gateway-opener';
+import type { AccountSnapshot, AccountUpdateEvent, ExchangeGateway } from '../exchange/exchange-gateway';
 
 /** One user's trading state as the engine needs it, cached between signals. */
 export interface UserContext {
