@@ -4,6 +4,7 @@ import Redis from 'ioredis';
 import type { Logger } from 'pino';
 import type { AppConfig } from '../config/app-config';
 import { Engine, USER_CHANGED_TOPIC } from '../engine/engine';
+import type { Clock } from '../engine/ports';
 import type { BinanceGatewayFactory } from '../engine/exchange/binance-gateway-factory';
 import type { PriceBook } from '../engine/exchange/price-book';
 import type { SignalExecutor } from '../engine/execution/signal-executor';
@@ -61,7 +62,9 @@ export interface Services {
   userChanged(userId: string): void;
 }
 
-export function createServices(deps: { config: AppConfig; logger: Logger; orm: MikroORM; bus: EventBus; jobs: JobScheduler; databaseUrl: string }): Services {
+export function createServices(deps: {
+  config: AppConfig; logger: Logger; orm: MikroORM; bus: EventBus; jobs: JobScheduler; databaseUrl: string; clock?: Clock;
+}): Services {
   const { config, logger, orm, bus, jobs } = deps;
   const redis = config.REDIS_URL ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 }) : null;
   const loginAttempts: AttemptCounter = redis
@@ -116,6 +119,7 @@ export function createServices(deps: { config: AppConfig; logger: Logger; orm: M
       audit,
       riskNotifier: new RiskMailer({ orm, mail, logger: logger.child({ module: 'risk-mail' }) }),
       userChanged,
+      clock: deps.clock,
     },
   );
   bridgeEngineToBus(engine.events, bus);
