@@ -99,6 +99,8 @@ export class UserService {
   }
 
   async setStatus(scope: SignedInScope, id: string, status: UserStatus, reason: string | null): Promise<User> {
+    // Stored as text and shown in the audit log: bounded like unlockRisk's reason.
+    if (reason && reason.length > 500) throw badInput('reason must be at most 500 characters', 'reason');
     const user = await this.get(scope, id);
     if (!user) throw notFound('User');
     if (user.id === scope.actor.id && status !== UserStatus.ACTIVE) throw badInput('You cannot suspend or ban yourself', 'id');
