@@ -11,6 +11,8 @@ import { createEventBus } from '../realtime/event-bus';
 import { buildAppSchema } from '../schema/build-schema';
 import type { GraphQLContext } from '../schema/context';
 import { createErrorFormatter } from '../schema/format-error';
+import { documentLimits, inputChecksPlugin } from './graphql-input-checks';
+import { jsonErrorHandler } from './http-errors';
 import { apolloArmor, hideSuggestions } from './graphql-limits';
 import { httpContext } from './request-context';
 import { closeServices, createServices, type Services } from './services';
@@ -72,6 +74,7 @@ export async function createApp(config: AppConfig, logger: Logger, options: AppO
       schema,
       ...armor,
       plugins: [
+        inputChecksPlugin,
         ...armor.plugins,
         ApolloServerPluginDrainHttpServer({ httpServer }),
         { serverWillStart: async () => ({ drainServer: () => sockets.dispose() }) },
@@ -108,10 +111,12 @@ export async function createApp(config: AppConfig, logger: Logger, options: AppO
     app.use(
       '/graphql',
       express.json({ limit: '100kb' }),
+      documentLimits,
       expressMiddleware(apollo, {
         context: ({ req }) => httpContext(services, req.headers.authorization, req.ip ?? null),
       }),
     );
+    app.use(jsonErrorHandler(logger.child({ module: 'http' })));
 
     await new Promise<void>((resolve, reject) => {
       httpServer.once('error', reject);

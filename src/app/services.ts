@@ -14,9 +14,11 @@ import type { Ledger } from '../engine/ledger/ledger';
 import type { JobScheduler } from '../jobs/job-scheduler';
 import { bridgeEngineToBus } from '../realtime/engine-bridge';
 import type { EventBus } from '../realtime/event-bus';
-import { MemoryAttemptCounter, RedisAttemptCounter, type AttemptCounter } from '../services/attempt-counter';
 import { AuditService } from '../services/audit.service';
 import { AuthService } from '../services/auth.service';
+import { createAuthLimits } from '../services/auth-limits';
+import { KnownIpStore } from '../services/known-ips';
+import { MailSignInNotifier } from '../services/sign-in-notifier';
 import { ExchangeConfigService } from '../services/exchange-config.service';
 import { KeyCipher } from '../services/key-cipher';
 import { KeyReverificationJob } from '../services/key-reverification.job';
@@ -27,8 +29,6 @@ import { SignalService } from '../services/signal.service';
 import { TokenService } from '../services/token.service';
 import { TradingService } from '../services/trading.service';
 import { UserService } from '../services/user.service';
-
-const LOGIN_LOCK = { limit: 5, lockMs: 15 * 60 * 1000 };
 
 /** Everything resolvers and jobs call, built once per process. */
 export interface Services {
@@ -67,13 +67,21 @@ export function createServices(deps: {
 }): Services {
   const { config, logger, orm, bus, jobs } = deps;
   const redis = config.REDIS_URL ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 }) : null;
-  const loginAttempts: AttemptCounter = redis
-    ? new RedisAttemptCounter(redis, 'login', LOGIN_LOCK)
-    : new MemoryAttemptCounter(LOGIN_LOCK);
+  const authLimits = createAuthLimits(redis, {
+    networkFailures: config.AUTH_NETWORK_FAILURE_LIMIT,
+    globalFailures: config.AUTH_GLOBAL_FAILURE_LIMIT,
+    signupNetwork: config.SIGNUP_NETWORK_LIMIT,
+  });
   const tokens = new TokenService(config.secrets.jwtSecret);
   const mail = new MailService({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM, dataDir: config.dataDir }, logger.child({ module: 'mail' }));
   const audit = new AuditService();
-  const auth = new AuthService({ tokens, mail, audit, loginAttempts, bus, publicUrl: config.publicUrl, logger: logger.child({ module: 'auth' }) });
+  const authLogger = logger.child({ module: 'auth' });
+  const auth = new AuthService({
+    tokens, mail, audit, bus, publicUrl: config.publicUrl, logger: authLogger,
+    limits: authLimits,
+    knownIps: new KnownIpStore(),
+    signInNotifier: new MailSignInNotifier(mail, authLogger),
+  });
   const userChanged = (userId: string) => bus.publish(USER_CHANGED_TOPIC, { userId });
   const users = new UserService({ audit, auth, logger, onChanged: userChanged });
   const cipher = new KeyCipher(config.secrets.masterKey, config.secrets.masterKeyPrevious);

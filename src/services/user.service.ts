@@ -7,7 +7,8 @@ import { Role, SubscriptionPlan, UserStatus } from '../entities/enums';
 import { User } from '../entities/user.entity';
 import { badInput, conflict, notFound } from '../errors/app-error';
 import type { AuditService } from './audit.service';
-import { normalizeEmail, type AuthService } from './auth.service';
+import type { AuthService } from './auth.service';
+import { canonicalEmailText, normalizeEmail } from './email';
 import { afterCursor, decodeCursor, pageSize, toPage } from './pagination';
 import { hashPassword, verifyPassword } from './password';
 import type { Scope, SignedInScope } from './scope';
@@ -77,10 +78,10 @@ export class UserService {
     const where: Record<string, unknown> = {};
     if (filter.status) where.status = filter.status;
     if (filter.plan) where.subscription = filter.plan;
-    const search = filter.search?.trim();
+    const search = filter.search ? canonicalEmailText(filter.search, 'search') : '';
     if (search) {
       if (search.length > 320) throw badInput('search is too long', 'search');
-      where.email = { $ilike: `%${search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%` };
+      where.email = { $ilike: `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%` };
     }
     const [rows, total] = await Promise.all([
       scope.em.find(User, { ...where, ...afterCursor(cursor, 'createdAt') }, {
@@ -98,6 +99,8 @@ export class UserService {
   }
 
   async setStatus(scope: SignedInScope, id: string, status: UserStatus, reason: string | null): Promise<User> {
+    // Stored as text and shown in the audit log: bounded like unlockRisk's reason.
+    if (reason && reason.length > 500) throw badInput('reason must be at most 500 characters', 'reason');
     const user = await this.get(scope, id);
     if (!user) throw notFound('User');
     if (user.id === scope.actor.id && status !== UserStatus.ACTIVE) throw badInput('You cannot suspend or ban yourself', 'id');

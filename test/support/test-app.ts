@@ -44,6 +44,8 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     JWT_SECRET: TEST_JWT_SECRET,
     ENGINE_ENABLED: 'false',
     LOG_LEVEL: 'debug',
+    // Every test signs its users up from 127.0.0.1; the sign-up limit itself is tested with its own value.
+    SIGNUP_NETWORK_LIMIT: '100000',
     ...options.env,
   };
   const config = loadConfig(env as NodeJS.ProcessEnv);
