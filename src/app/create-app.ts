@@ -11,6 +11,8 @@ import { createEventBus } from '../realtime/event-bus';
 import { buildAppSchema } from '../schema/build-schema';
 import type { GraphQLContext } from '../schema/context';
 import { createErrorFormatter } from '../schema/format-error';
+import { documentLimits, inputChecksPlugin } from './graphql-input-checks';
+import { jsonErrorHandler } from './http-errors';
 import { apolloArmor, hideSuggestions } from './graphql-limits';
 import { httpContext } from './request-context';
 import { closeServices, createServices, type Services } from './services';
@@ -18,6 +20,7 @@ import { AppMetrics } from './metrics';
 import { attachSocketServer } from './socket-server';
 import { accountPages } from './account-pages';
 import type { Engine } from '../engine/engine';
+import type { Clock } from '../engine/ports';
 import { LEADER_FLAG, registerAppJobs } from '../jobs/app-jobs';
 import { JobScheduler } from '../jobs/job-scheduler';
 
@@ -31,19 +34,25 @@ export interface App {
 }
 
 /** Builds and starts one node: database (migrated), bus, services, GraphQL over HTTP and graphql-ws on one port. */
-export async function createApp(config: AppConfig, logger: Logger): Promise<App> {
+export interface AppOptions {
+  /** Business time (UTC days and weeks) for the engine's risk periods; tests move it. */
+  clock?: Clock;
+}
+
+export async function createApp(config: AppConfig, logger: Logger, options: AppOptions = {}): Promise<App> {
   const db: Database = await openDatabase(config, logger);
   const bus = createEventBus(config.REDIS_URL);
   let engine: Engine | null = null;
   // Leader-only jobs (the reconciliation) are fetched only while this node leads the strategy.
   const jobs = new JobScheduler({ connectionString: db.url, logger, forbiddenFlags: () => (engine?.leading ? null : [LEADER_FLAG]) });
-  const services = createServices({ config, logger, orm: db.orm, bus, jobs, databaseUrl: db.url });
+  const services = createServices({ config, logger, orm: db.orm, bus, jobs, databaseUrl: db.url, clock: options.clock });
   engine = services.engine;
   const stopping: Array<() => Promise<void>> = [];
   try {
     registerAppJobs(jobs, {
       keyReverification: services.keyReverification,
       engine: services.engine,
+      risk: services.engine.risk,
       reconcileEveryMinutes: Math.max(1, Math.round(config.ENGINE_RECONCILE_MS / 60_000)),
     });
     await jobs.start();
@@ -66,6 +75,7 @@ export async function createApp(config: AppConfig, logger: Logger): Promise<App>
       schema,
       ...armor,
       plugins: [
+        inputChecksPlugin,
         ...armor.plugins,
         ApolloServerPluginDrainHttpServer({ httpServer }),
         { serverWillStart: async () => ({ drainServer: () => sockets.dispose() }) },
@@ -103,10 +113,12 @@ export async function createApp(config: AppConfig, logger: Logger): Promise<App>
     app.use(
       '/graphql',
       express.json({ limit: '100kb' }),
+      documentLimits,
       expressMiddleware(apollo, {
         context: ({ req }) => httpContext(services, req.headers.authorization, req.ip ?? null),
       }),
     );
+    app.use(jsonErrorHandler(logger.child({ module: 'http' })));
 
     await new Promise<void>((resolve, reject) => {
       httpServer.once('error', reject);

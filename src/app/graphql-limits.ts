@@ -3,8 +3,7 @@ import { costLimitRule } from '@escape.tech/graphql-armor-cost-limit';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
-import { MaxTokensParserWLexer } from '@escape.tech/graphql-armor-max-tokens';
-import { NoSchemaIntrospectionCustomRule, Source, specifiedRules, type DocumentNode, type ValidationRule } from 'graphql';
+import { NoSchemaIntrospectionCustomRule, specifiedRules, type ValidationRule } from 'graphql';
 
 /**
  * One set of limits for HTTP (Apollo plugins) and for graphql-ws, where
@@ -17,6 +16,8 @@ export const LIMITS = {
   maxDirectives: { n: 20 },
   costLimit: { maxCost: 5000 },
   maxTokens: { n: 1500 },
+  /** Characters in one GraphQL document; the JSON body (document and variables) may be 100 kB. */
+  maxDocumentChars: 20_000,
 } as const;
 
 export function apolloArmor() {
@@ -25,7 +26,8 @@ export function apolloArmor() {
     maxAliases: LIMITS.maxAliases,
     maxDirectives: LIMITS.maxDirectives,
     costLimit: LIMITS.costLimit,
-    maxTokens: LIMITS.maxTokens,
+    // Applied by inputChecksPlugin (graphql-input-checks.ts) instead: armor's plugin makes Apollo answer 500.
+    maxTokens: { enabled: false },
     blockFieldSuggestion: { enabled: true },
   }).protect();
 }
@@ -41,10 +43,6 @@ export function socketValidationRules(production: boolean): ValidationRule[] {
   ];
 }
 
-/** Parses with the token limit applied (throws a GraphQLError past it). */
-export function parseLimited(query: string): DocumentNode {
-  return new MaxTokensParserWLexer(new Source(query), { n: LIMITS.maxTokens.n }).parseDocument();
-}
 
 /** "Did you mean …" leaks the schema once introspection is off. */
 export function hideSuggestions(message: string): string {

@@ -4,6 +4,7 @@ import Redis from 'ioredis';
 import type { Logger } from 'pino';
 import type { AppConfig } from '../config/app-config';
 import { Engine, USER_CHANGED_TOPIC } from '../engine/engine';
+import type { Clock } from '../engine/ports';
 import type { BinanceGatewayFactory } from '../engine/exchange/binance-gateway-factory';
 import type { PriceBook } from '../engine/exchange/price-book';
 import type { SignalExecutor } from '../engine/execution/signal-executor';
@@ -13,9 +14,10 @@ import type { Ledger } from '../engine/ledger/ledger';
 import type { JobScheduler } from '../jobs/job-scheduler';
 import { bridgeEngineToBus } from '../realtime/engine-bridge';
 import type { EventBus } from '../realtime/event-bus';
-import { MemoryAttemptCounter, RedisAttemptCounter, type AttemptCounter } from '../services/attempt-counter';
 import { AuditService } from '../services/audit.service';
 import { AuthService } from '../services/auth.service';
+import { createAuthLimits } from '../services/auth-limits';
+import { KnownIpStore } from '../services/known-ips';
 import { ExchangeConfigService } from '../services/exchange-config.service';
 import { KeyCipher } from '../services/key-cipher';
 import { KeyReverificationJob } from '../services/key-reverification.job';
@@ -35,8 +37,7 @@ import { MailRenderer } from '../services/notifications/mail-renderer';
 import { NotificationService } from '../services/notifications/notification.service';
 import { PasswordResetService } from '../services/password-reset.service';
 import { RateLimits } from '../services/rate-limits';
-
-const LOGIN_LOCK = { limit: 5, lockMs: 15 * 60 * 1000 };
+import { PasswordGuessGuard } from '../services/password-guesses';
 
 /** Everything resolvers and jobs call, built once per process. */
 export interface Services {
@@ -75,12 +76,16 @@ export interface Services {
   userChanged(userId: string): void;
 }
 
-export function createServices(deps: { config: AppConfig; logger: Logger; orm: MikroORM; bus: EventBus; jobs: JobScheduler; databaseUrl: string }): Services {
+export function createServices(deps: {
+  config: AppConfig; logger: Logger; orm: MikroORM; bus: EventBus; jobs: JobScheduler; databaseUrl: string; clock?: Clock;
+}): Services {
   const { config, logger, orm, bus, jobs } = deps;
   const redis = config.REDIS_URL ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 }) : null;
-  const loginAttempts: AttemptCounter = redis
-    ? new RedisAttemptCounter(redis, 'login', LOGIN_LOCK)
-    : new MemoryAttemptCounter(LOGIN_LOCK);
+  const authLimits = createAuthLimits(redis, {
+    networkFailures: config.AUTH_NETWORK_FAILURE_LIMIT,
+    globalFailures: config.AUTH_GLOBAL_FAILURE_LIMIT,
+    signupNetwork: config.SIGNUP_NETWORK_LIMIT,
+  });
   const tokens = new TokenService(config.secrets.jwtSecret);
   const mail = new MailService({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM, dataDir: config.dataDir }, logger.child({ module: 'mail' }));
   const audit = new AuditService();
@@ -93,14 +98,18 @@ export function createServices(deps: { config: AppConfig; logger: Logger; orm: M
   const accountLimits = new RateLimits(redis, 'accounts', ACCOUNT_LIMITS);
   // Called only after `auth` exists: a session ending is announced on the bus like every other.
   const sessions = { announceRevoked: (event: Parameters<AuthService['announceRevoked']>[0]) => auth.announceRevoked(event) };
-  const emailChange = new EmailChangeService({ tokens: emailTokens, audit, notifier, limits: accountLimits, sessions });
-  const emailVerification = new EmailVerificationService({ tokens: emailTokens, audit, emailChange });
+  const emailChange = new EmailChangeService({ tokens: emailTokens, audit, notifier, limits: accountLimits, guesses: new PasswordGuessGuard(authLimits), sessions });
+  const knownIps = new KnownIpStore();
+  const emailVerification = new EmailVerificationService({ tokens: emailTokens, audit, emailChange, knownIps });
   const passwordResets = new PasswordResetService({
     orm, tokens: emailTokens, audit, notifier, queue: jobs, limits: accountLimits, sessions, logger: logger.child({ module: 'password-reset' }),
   });
   passwordResets.registerTasks(jobs);
   const auth = new AuthService({
-    tokens, notifier, emailTokens, verification: emailVerification, audit, loginAttempts, bus, publicUrl: config.publicUrl, logger: logger.child({ module: 'auth' }),
+    tokens, notifier, emailTokens, verification: emailVerification, audit, bus, publicUrl: config.publicUrl, logger: logger.child({ module: 'auth' }),
+    limits: authLimits,
+    knownIps,
+    signInNotifier: notifier,
   });
   const userChanged = (userId: string) => bus.publish(USER_CHANGED_TOPIC, { userId });
   const users = new UserService({ audit, auth, emailChange, notifier, logger, onChanged: userChanged });
@@ -147,6 +156,7 @@ export function createServices(deps: { config: AppConfig; logger: Logger; orm: M
       // Risk locks and lifts are mailed like every other notice: queued, retried, never in the judgement's way.
       riskNotifier: notifier,
       userChanged,
+      clock: deps.clock,
     },
   );
   bridgeEngineToBus(engine.events, bus);

@@ -8,7 +8,8 @@ import { AppError } from '../errors/app-error';
 import { Topic } from '../realtime/topics';
 import type { SessionRevokedEvent } from '../services/auth.service';
 import type { Actor } from '../services/scope';
-import { parseLimited, socketValidationRules } from './graphql-limits';
+import { checkStorableText, parseLimited } from './graphql-input-checks';
+import { socketValidationRules } from './graphql-limits';
 import { bearerToken, contextFor } from './request-context';
 import type { Services } from './services';
 
@@ -78,6 +79,7 @@ export function attachSocketServer(
         let document;
         try {
           document = parseLimited(payload.query);
+          checkStorableText(document, payload.variables);
         } catch (err) {
           return [err instanceof GraphQLError ? err : new GraphQLError('Invalid query')];
         }

@@ -63,6 +63,9 @@ const envSchema = z.object({
   RISK_MAX_CONSECUTIVE_LOSSES: int(1, 1000).default(5),
   SIMULATED_FEED_SPEED: z.coerce.number().positive().max(100_000).default(600),
   PAPER_STARTING_BALANCE: z.string().regex(/^\d+(\.\d+)?$/, 'must be a decimal number').default('10000'),
+  AUTH_NETWORK_FAILURE_LIMIT: int(1, 1_000_000).default(30),
+  AUTH_GLOBAL_FAILURE_LIMIT: int(1, 10_000_000).default(300),
+  SIGNUP_NETWORK_LIMIT: int(1, 1_000_000).default(20),
 });
 
 export type RawConfig = z.infer<typeof envSchema>;

@@ -100,6 +100,8 @@ export interface RiskStateChanged {
   userId: string;
   state: UserRiskState;
   limits: RiskLimits;
+  /** What happened to the lock, when anything did (metrics count these). */
+  transition: 'LOCKED' | 'LIFTED' | 'UNLOCKED' | null;
 }
 
 export type LedgerEvent = FillRecorded | PositionClosed | BalanceChanged | MovementRecorded | OrderChanged | PositionChanged | ExecutionReported;

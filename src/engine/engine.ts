@@ -17,7 +17,7 @@ import { SignalExecutor, type SignalExecutorOptions } from './execution/signal-e
 import { UserContextCache } from './execution/user-context';
 import { BinanceConversionRates } from './exchange/binance-conversion-rates';
 import { Ledger } from './ledger/ledger';
-import type { AuditTrail, ClusterChannel, CredentialCipher, KeyHealth, RiskNotifier, SignalStore } from './ports';
+import type { AuditTrail, Clock, ClusterChannel, CredentialCipher, KeyHealth, RiskNotifier, SignalStore } from './ports';
 import { RiskMonitor } from './risk/risk-monitor';
 import type { RiskLimits } from './risk/risk-guard';
 import { SignalRouter } from './routing/signal-router';
@@ -51,6 +51,8 @@ export interface EngineDeps {
   riskNotifier: RiskNotifier;
   /** Tells every node that a user's cached state is stale. */
   userChanged(userId: string): void;
+  /** Business time (UTC days and weeks); tests move it. */
+  clock?: Clock;
 }
 
 /**
@@ -94,7 +96,7 @@ export class Engine {
     });
     this.risk = new RiskMonitor({
       orm, events: this.events, notifier: deps.riskNotifier, audit: deps.audit, defaults: settings.riskDefaults,
-      logger: logger.child({ module: 'risk' }), onChanged: deps.userChanged,
+      logger: logger.child({ module: 'risk' }), onChanged: deps.userChanged, clock: deps.clock,
     });
     const placer = new OrderPlacer({
       clock: systemClock,
@@ -107,7 +109,7 @@ export class Engine {
     });
     this.streams = new UserStreams({ orm, contexts: this.contexts, ledger: this.ledger, keyHealth: deps.keyHealth, logger: logger.child({ module: 'user-streams' }) });
     this.reconciler = new Reconciler({
-      orm, contexts: this.contexts, ledger: this.ledger, risk: this.risk, keyHealth: deps.keyHealth, streams: this.streams,
+      orm, contexts: this.contexts, ledger: this.ledger, keyHealth: deps.keyHealth, streams: this.streams,
       symbol: settings.strategy.symbol, logger: logger.child({ module: 'reconciler' }),
     });
     this.leaderWork = new LeaderWork({ reconciler: this.reconciler, streams: this.streams, logger: logger.child({ module: 'leader-work' }) });

@@ -16,18 +16,20 @@ import { Trade } from './trade.entity';
 import { User } from './user.entity';
 import { UserExchangeConfig } from './user-exchange-config.entity';
 import { UserExecution } from './user-execution.entity';
+import { UserKnownIp } from './user-known-ip.entity';
 import { UserProfit } from './user-profit.entity';
 import { UserRiskState } from './user-risk-state.entity';
 
 export {
   AccountMovement, AuditLog, BalanceSnapshot, EmailToken, ExecutionReportRecord, Invoice, JobRun, Order, PaperAccount, PaperFill,
   Position, RiskEvent, Session, Signal, Trade, User, UserExchangeConfig, UserExecution, UserProfit, UserRiskState,
+  UserKnownIp,
 };
 
 /** Listed explicitly: MikroORM's folder discovery does not see .ts files under @swc/jest. */
 export const ENTITIES = [
   User, Session, EmailToken, UserExchangeConfig, UserRiskState, UserProfit, Signal, Order, Trade, Position,
   RiskEvent, UserExecution, ExecutionReportRecord, BalanceSnapshot, Invoice, AuditLog, PaperAccount, PaperFill, JobRun,
-  AccountMovement,
+  AccountMovement, UserKnownIp,
 ];
 export * from './enums';

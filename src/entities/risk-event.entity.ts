@@ -15,7 +15,7 @@ export class RiskEvent {
   @ManyToOne(() => User, { deleteRule: 'cascade' })
   user!: Rel<User>;
 
-  /** LOCKED | UNLOCKED | LIMIT_WARNING */
+  /** LOCKED | LIFTED (automatic, at the next period) | UNLOCKED (by an admin) | LIMITS_CHANGED */
   @Property({ type: 'varchar', length: 32 })
   type!: string;
 

@@ -7,13 +7,17 @@ import { User } from './user.entity';
 @Entity({ tableName: 'user_risk_states' })
 @OwnedByUser()
 export class UserRiskState {
-  [OptionalProps]?: 'equityHighWater' | 'currentDrawdown' | 'dayStartEquity' | 'dayStart' | 'weekStartEquity' | 'weekStart' | 'dailyLoss' | 'weeklyLoss' | 'consecutiveLosses' | 'isLocked' | 'lockKind' | 'lockedReason' | 'lockedAt' | 'maxDrawdown' | 'maxDailyLossPct' | 'maxWeeklyLossPct' | 'maxConsecutiveLosses' | 'updatedAt';
+  [OptionalProps]?: 'equityHighWater' | 'lastEquity' | 'currentDrawdown' | 'dayStartEquity' | 'dayStart' | 'weekStartEquity' | 'weekStart' | 'dailyLoss' | 'weeklyLoss' | 'consecutiveLosses' | 'isLocked' | 'lockKind' | 'lockedReason' | 'lockedAt' | 'maxDrawdown' | 'maxDailyLossPct' | 'maxWeeklyLossPct' | 'maxConsecutiveLosses' | 'updatedAt';
 
   @OneToOne(() => User, { primary: true, owner: true, deleteRule: 'cascade' })
   user!: Rel<User>;
 
   @Money({ nullable: true })
   equityHighWater: string | null = null;
+
+  /** The equity of the last judgement (what a new day or week starts from). */
+  @Money({ nullable: true })
+  lastEquity: string | null = null;
 
   @Ratio()
   currentDrawdown: string = '0';

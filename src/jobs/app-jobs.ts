@@ -1,4 +1,5 @@
 import type { Engine } from '../engine/engine';
+import type { RiskMonitor } from '../engine/risk/risk-monitor';
 import type { KeyReverificationJob } from '../services/key-reverification.job';
 import type { JobScheduler } from './job-scheduler';
 
@@ -9,7 +10,12 @@ export const LEADER_FLAG = 'leader';
 /** The cluster's periodic work, each run once per cluster at its instant and caught up after downtime. */
 export function registerAppJobs(
   scheduler: JobScheduler,
-  deps: { keyReverification: KeyReverificationJob; engine: Pick<Engine, 'reconcileNow'>; reconcileEveryMinutes: number },
+  deps: {
+    keyReverification: KeyReverificationJob;
+    engine: Pick<Engine, 'reconcileNow'>;
+    risk: Pick<RiskMonitor, 'liftExpired'>;
+    reconcileEveryMinutes: number;
+  },
 ): void {
   scheduler.every({
     name: 'key-reverification',
@@ -17,6 +23,14 @@ export function registerAppJobs(
     schedule: '0 3 * * *',
     catchUpMs: 2 * DAY_MS,
     run: async () => ({ ...(await deps.keyReverification.run()) }),
+  });
+
+  // Daily and weekly risk locks lift at 00:00 UTC (a Monday's also ends the week's) even when no signal comes.
+  scheduler.every({
+    name: 'risk-lock-lifts',
+    schedule: '0 0 * * *',
+    catchUpMs: 2 * DAY_MS,
+    run: async () => ({ lifted: await deps.risk.liftExpired() }),
   });
 
   // Reconciliation: one pass per interval, on the leader. The tick runs on any node and hands the pass to the

@@ -1,8 +1,8 @@
-import { Arg, Authorized, Ctx, FieldResolver, ID, Mutation, Resolver } from 'type-graphql';
+import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Resolver } from 'type-graphql';
 import type { RiskService } from '../services/risk.service';
 import type { GraphQLContext } from '../schema/context';
 import { Role } from '../schema/enums';
-import { RiskStateType } from '../schema/types/risk.type';
+import { RiskEventType, RiskLimitsInput, RiskStateType } from '../schema/types/risk.type';
 import { ViewerType } from '../schema/types/viewer.type';
 import { badInput } from '../errors/app-error';
 import { signedIn } from './signed-in';
@@ -15,6 +15,18 @@ export class RiskResolver {
   @FieldResolver(() => RiskStateType)
   risk(@Ctx() ctx: GraphQLContext) {
     return this.riskService.view(signedIn(ctx));
+  }
+
+  @Authorized()
+  @FieldResolver(() => [RiskEventType], { description: 'Locks, automatic lifts, admin unlocks and limit changes, newest first.' })
+  riskEvents(@Ctx() ctx: GraphQLContext, @Arg('first', () => Int, { nullable: true, defaultValue: 50 }) first?: number) {
+    return this.riskService.events(signedIn(ctx), first);
+  }
+
+  @Authorized()
+  @Mutation(() => RiskStateType)
+  updateRiskLimits(@Arg('input', () => RiskLimitsInput) input: RiskLimitsInput, @Ctx() ctx: GraphQLContext) {
+    return this.riskService.updateLimits(signedIn(ctx), input);
   }
 
   @Authorized(Role.ADMIN)

@@ -17,7 +17,7 @@ import { SignalResolver } from '../resolvers/signal.resolver';
 import { TradingResolver } from '../resolvers/trading.resolver';
 import { SubscriptionResolver } from '../resolvers/subscription.resolver';
 import { ViewerResolver } from '../resolvers/viewer.resolver';
-import { authChecker } from './auth-checker';
+import { createAuthChecker } from './auth-checker';
 import { DateTimeScalar } from './scalars';
 
 /** Each resolver and what it is given: the services it calls, never the whole bag. */
@@ -55,7 +55,7 @@ function containerFor(services: Services | null): ContainerType {
 export function buildAppSchema(options: { services?: Services; pubSub?: BusPubSub } = {}): GraphQLSchema {
   return buildSchemaSync({
     resolvers: RESOLVERS as unknown as [Function, ...Function[]],
-    authChecker,
+    authChecker: createAuthChecker({ audit: options.services?.audit, logger: options.services?.logger.child({ module: 'auth-checker' }) }),
     // class-validator runs on inputs; inputs without decorators are still allowed.
     validate: { forbidUnknownValues: false },
     scalarsMap: [{ type: Date, scalar: DateTimeScalar }],

@@ -10,8 +10,8 @@ export const ACCOUNT_LIMITS = {
   passwordResetPerEmail: { points: 3, windowSeconds: 60 * 60, message: 'Too many password-reset requests for this email address' },
   /** One client sweeping many addresses. */
   passwordResetPerIp: { points: 20, windowSeconds: 60 * 60, message: 'Too many password-reset requests from your network address' },
-  /** Guesses of the current password through updateMe's email change, per account. */
-  emailChangePerUser: { points: 5, windowSeconds: 15 * 60, message: 'Too many attempts to change the email address' },
+  /** Email-change requests per account (each mails an address of the requester's choosing). */
+  emailChangePerUser: { points: 5, windowSeconds: 60 * 60, message: 'Too many email-change requests' },
 } satisfies Record<string, LimitRule>;
 
 export type AccountLimit = keyof typeof ACCOUNT_LIMITS;

@@ -1,6 +1,5 @@
 import type { Order } from '../entities/order.entity';
 import type { Position } from '../entities/position.entity';
-import type { RiskEvent } from '../entities/risk-event.entity';
 import { SubscriptionPlan, UserStatus } from '../entities/enums';
 import type { User } from '../entities/user.entity';
 import type { UserExchangeConfig } from '../entities/user-exchange-config.entity';
@@ -22,7 +21,7 @@ export interface UserDetail {
   user: User;
   exchangeConfig: UserExchangeConfig | null;
   risk: Awaited<ReturnType<RiskService['stateOf']>>;
-  riskEvents: RiskEvent[];
+  riskEvents: Awaited<ReturnType<RiskService['eventsOf']>>;
   positions: Position[];
   recentOrders: Order[];
   profit: ProfitSummaryView;

@@ -2,16 +2,20 @@ import { randomUUID } from 'node:crypto';
 import { WITHOUT_OWNER } from '../entities/owner-filter';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { isEmail } from 'class-validator';
 import type { Logger } from 'pino';
 import { EmailTokenPurpose, UserStatus } from '../entities/enums';
 import { Session } from '../entities/session.entity';
 import { User } from '../entities/user.entity';
-import { badInput, conflict, forbidden, rateLimited, unauthenticated } from '../errors/app-error';
+import { AppError, badInput, conflict, ErrorCode, forbidden, unauthenticated } from '../errors/app-error';
 import type { EventBus } from '../realtime/event-bus';
 import { Topic } from '../realtime/topics';
-import type { AttemptCounter } from './attempt-counter';
-import type { AuditService } from './audit.service';
+import type { AuditEntryInput, AuditService } from './audit.service';
+import type { AuthLimitName, AuthLimits } from './auth-limits';
+import { networkOf } from './client-ip';
+import { normalizeEmail } from './email';
+import type { KnownIpStore } from './known-ips';
+import type { SignInNotifier } from './notifications/notifier';
+import { currentPasswordCounters, PasswordGuessGuard, signInCounters, type GuessCounterKind } from './password-guesses';
 import type { EmailTokenService } from './email-token.service';
 import type { EmailVerificationService } from './email-verification.service';
 import type { NotificationService } from './notifications/notification.service';
@@ -38,11 +42,17 @@ export interface SessionRevokedEvent {
   keepSessionId?: string;
 }
 
-export function normalizeEmail(raw: string): string {
-  const email = raw.trim().toLowerCase();
-  if (!isEmail(email) || email.length > 320) throw badInput('email must be a valid email address', 'email');
-  return email;
-}
+/** Kept here for callers that import it from the auth service; the one definition is in email.ts. */
+export { normalizeEmail } from './email';
+
+const INCORRECT = 'Email or password is incorrect';
+
+const LOCK_DETAIL: Record<GuessCounterKind, string> = {
+  account: 'account locked for 15 minutes to sign-ins from networks it has not used, after 5 failed sign-ins',
+  knownNetwork: 'account locked for 15 minutes on this known network, after 5 failed sign-ins from it',
+  network: 'this network is held for 15 minutes after too many failed sign-ins across accounts',
+  global: 'sign-ins from new networks paused cluster-wide',
+};
 
 /** Sign-up, email verification, sign-in, refresh-token rotation and sign-out (DESIGN §4 "Register", "Sessions"). */
 export class AuthService {
@@ -53,13 +63,19 @@ export class AuthService {
       emailTokens: EmailTokenService;
       verification: Pick<EmailVerificationService, 'verifySignUp'>;
       audit: AuditService;
-      loginAttempts: AttemptCounter;
+      limits: AuthLimits;
+      knownIps: KnownIpStore;
+      signInNotifier: SignInNotifier;
       bus: EventBus;
       publicUrl: string;
       logger: Logger;
       now?: () => Date;
     },
-  ) {}
+  ) {
+    this.guesses = new PasswordGuessGuard(deps.limits);
+  }
+
+  private readonly guesses: PasswordGuessGuard;
 
   private now(): Date {
     return this.deps.now?.() ?? new Date();
@@ -67,7 +83,9 @@ export class AuthService {
 
   async register(scope: Scope, input: { email: string; password: string }): Promise<User> {
     const email = normalizeEmail(input.email);
-    assertPasswordPolicy(input.password);
+    assertPasswordPolicy(input.password, 'password', { email });
+    // After validation, before the costly hash: what a flood from one network can spend.
+    await this.limited(scope, 'register', networkOf(scope.ip), { action: 'auth.rate_limited', detail: 'register' });
     const passwordHash = await hashPassword(input.password);
     const { user, token } = await scope.em.transactional(async (tx) => {
       const created = tx.create(User, { email, passwordHash, status: UserStatus.PENDING, createdAt: this.now(), updatedAt: this.now() });
@@ -96,46 +114,72 @@ export class AuthService {
   /** Always answers true, whether or not the email is known, so it cannot be used to probe for accounts. */
   async resendVerification(scope: Scope, rawEmail: string): Promise<boolean> {
     const email = normalizeEmail(rawEmail);
+    await this.limited(scope, 'resendNetwork', networkOf(scope.ip), { action: 'auth.rate_limited', detail: 'resend verification' });
+    await this.limited(scope, 'resendEmail', email, { action: 'auth.rate_limited', detail: 'resend verification for one address' });
     const sent = await scope.em.transactional(async (tx) => {
       const user = await tx.findOne(User, { email });
-      if (!user || user.status !== UserStatus.PENDING) return null;
+      const pending = user?.status === UserStatus.PENDING;
+      this.deps.audit.record(tx, {
+        action: 'user.resend_verification',
+        userId: user?.id ?? null,
+        detail: pending ? 'verification mail sent' : user ? 'not sent: already verified' : 'not sent: no account with this email',
+        ip: scope.ip,
+      });
+      if (!user || !pending) return null;
       await this.deps.emailTokens.revokeOpen(tx, user.id, [EmailTokenPurpose.VERIFY_EMAIL]);
-      const token = this.issueVerifyToken(tx, user.id);
-      this.deps.audit.record(tx, { action: 'user.resend_verification', userId: user.id, ip: scope.ip });
-      return { user, token };
+      return { user, token: this.issueVerifyToken(tx, user.id) };
     });
     if (sent) await this.sendVerification(sent.user, sent.token);
     return true;
   }
 
+  /**
+   * Wrong password, unknown email and a suspended or banned account answer
+   * alike (UNAUTHENTICATED, same message, same bcrypt cost, same counting),
+   * so neither the password nor the account's existence or state leaks.
+   */
   async login(scope: Scope, rawEmail: string, password: string): Promise<AuthResult> {
-    const email = rawEmail.trim().toLowerCase();
-    const lockedMs = await this.deps.loginAttempts.lockedFor(email);
-    if (lockedMs > 0) {
-      throw rateLimited(`Too many failed sign-ins; try again in ${Math.ceil(lockedMs / 60000)} minutes`, Math.ceil(lockedMs / 1000));
-    }
+    const email = normalizeEmail(rawEmail);
+    const now = this.now();
+    const network = networkOf(scope.ip);
     const user = await scope.em.findOne(User, { email }, { populate: ['passwordHash'] });
+    const knownNetwork = user ? await this.deps.knownIps.isKnown(scope.em, user.id, network, now) : false;
+    const outcome = await this.guesses.reserve(signInCounters({ email, userId: user?.id ?? null, network, knownNetwork }));
+    if ('refused' in outcome) {
+      await this.auditRefusal(scope, outcome.refused.by, { action: 'auth.login_rate_limited', userId: user?.id ?? null }, outcome.refused.error);
+      throw outcome.refused.error;
+    }
     const valid = user ? await verifyPassword(password, user.passwordHash) : await burnPasswordCheck(password);
-    if (!user || !valid) {
-      const nowLocked = await this.deps.loginAttempts.fail(email);
+    const barred = user?.status === UserStatus.SUSPENDED || user?.status === UserStatus.BANNED;
+    if (!user || !valid || barred) {
+      const locked = await outcome.reservation.failed();
       this.deps.audit.record(scope.em, {
-        action: nowLocked ? 'auth.login_locked' : 'auth.login_failed',
+        action: valid ? 'auth.login_refused' : 'auth.login_failed',
         userId: user?.id ?? null,
-        detail: user ? 'wrong password' : 'unknown email',
+        detail: !user ? 'unknown email' : valid ? `account ${user.status.toLowerCase()}` : 'wrong password',
         ip: scope.ip,
       });
+      for (const by of locked) {
+        this.deps.audit.record(scope.em, { action: 'auth.login_locked', userId: by === 'network' ? null : (user?.id ?? null), detail: LOCK_DETAIL[by], ip: scope.ip });
+      }
       await scope.em.flush();
-      // Unknown email and wrong password answer the same.
-      throw unauthenticated('Email or password is incorrect');
+      throw unauthenticated(INCORRECT);
     }
-    if (user.status === UserStatus.SUSPENDED || user.status === UserStatus.BANNED) {
-      throw forbidden(`This account is ${user.status.toLowerCase()}`);
-    }
-    await this.deps.loginAttempts.reset(email);
-    return scope.em.transactional(async (tx) => {
-      this.deps.audit.record(tx, { action: 'auth.login', userId: user.id, actorId: user.id, ip: scope.ip });
-      return this.startSession(tx, tx.merge(user), scope.ip);
+    await outcome.reservation.succeeded();
+    const { session, newNetwork } = await scope.em.transactional(async (tx) => {
+      const remembered = await this.deps.knownIps.remember(tx, user.id, network, now);
+      this.deps.audit.record(tx, {
+        action: 'auth.login',
+        userId: user.id,
+        actorId: user.id,
+        detail: remembered.newNetwork ? 'from a network not used before' : null,
+        ip: scope.ip,
+      });
+      return { session: await this.startSession(tx, tx.merge(user), scope.ip), newNetwork: remembered.newNetwork };
     });
+    // Not awaited: a slow or failing mail never delays or fails the sign-in.
+    if (newNetwork) void this.deps.signInNotifier.signInFromNewIp({ id: user.id, email: user.email }, scope.ip ?? 'unknown', now);
+    return session;
   }
 
   /** Rotates the refresh token. Presenting one that was already rotated revokes its whole family. */
@@ -182,11 +226,29 @@ export class AuthService {
 
   async changePassword(scope: SignedInScope, currentPassword: string, newPassword: string): Promise<boolean> {
     const { actor } = scope;
-    assertPasswordPolicy(newPassword, 'newPassword');
     const user = await scope.em.findOneOrFail(User, { id: actor.id }, { populate: ['passwordHash'] });
+    assertPasswordPolicy(newPassword, 'newPassword', { email: user.email });
+    const outcome = await this.guesses.reserve(currentPasswordCounters(actor.id, networkOf(scope.ip)));
+    if ('refused' in outcome) {
+      await this.auditRefusal(scope, outcome.refused.by, { action: 'auth.change_password_rate_limited', userId: actor.id, actorId: actor.id }, outcome.refused.error);
+      throw outcome.refused.error;
+    }
     if (!(await verifyPassword(currentPassword, user.passwordHash))) {
+      const locked = await outcome.reservation.failed();
+      this.deps.audit.record(scope.em, { action: 'auth.change_password_failed', userId: actor.id, actorId: actor.id, detail: 'wrong current password', ip: scope.ip });
+      if (locked.length > 0) {
+        this.deps.audit.record(scope.em, {
+          action: 'auth.change_password_locked',
+          userId: actor.id,
+          actorId: actor.id,
+          detail: `password changes held for 15 minutes after too many wrong current passwords (${locked.join(', ')})`,
+          ip: scope.ip,
+        });
+      }
+      await scope.em.flush();
       throw badInput('The current password is incorrect', 'currentPassword');
     }
+    await outcome.reservation.succeeded();
     if (currentPassword === newPassword) throw badInput('The new password must differ from the current one', 'newPassword');
     const passwordHash = await hashPassword(newPassword);
     await scope.em.transactional(async (tx) => {
@@ -222,6 +284,30 @@ export class AuthService {
 
   announceRevoked(event: SessionRevokedEvent): void {
     this.deps.bus.publish(Topic.SESSION_REVOKED, event);
+  }
+
+  /** Spends one request of a per-key allowance; a refusal answers RATE_LIMITED and is audited (throttled). */
+  private async limited(scope: Scope, name: AuthLimitName, key: string, entry: AuditEntryInput): Promise<void> {
+    try {
+      await this.deps.limits.consume(name, key);
+    } catch (err) {
+      if (err instanceof AppError && err.code === ErrorCode.RATE_LIMITED) {
+        await this.auditRefusal(scope, name, { ...entry, userId: scope.actor?.id ?? null, actorId: scope.actor?.id ?? null }, err);
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * One audit row per refused key and minute: what an admin needs to see an
+   * attack, without turning a flood of cheap refusals into a flood of inserts.
+   */
+  private async auditRefusal(scope: Scope, by: string, entry: AuditEntryInput, error: AppError): Promise<void> {
+    const key = `${entry.action}|${by}|${entry.userId ?? networkOf(scope.ip)}`;
+    if (!(await this.deps.limits.allows('auditRefusal', key))) return;
+    const em = scope.em.fork();
+    this.deps.audit.record(em, { ...entry, detail: `${entry.detail ? `${entry.detail}: ` : ''}${error.message} (${by})`, ip: scope.ip });
+    await em.flush();
   }
 
   private issueVerifyToken(em: EntityManager, userId: string): string {

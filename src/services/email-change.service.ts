@@ -6,9 +6,11 @@ import { badInput, conflict } from '../errors/app-error';
 import type { AccountLimit } from './account-limits';
 import type { AuditService } from './audit.service';
 import type { SessionRevokedEvent } from './auth.service';
+import { networkOf } from './client-ip';
 import type { EmailTokenService } from './email-token.service';
 import type { NotificationService } from './notifications/notification.service';
 import { verifyPassword } from './password';
+import { currentPasswordCounters, type PasswordGuessGuard } from './password-guesses';
 import type { RateLimits } from './rate-limits';
 import type { Scope, SignedInScope } from './scope';
 import { endSessions } from './session-revocation';
@@ -32,6 +34,8 @@ export class EmailChangeService {
       audit: AuditService;
       notifier: Pick<NotificationService, 'emailChangeConfirm' | 'emailChangeRequested' | 'emailChanged'>;
       limits: RateLimits<AccountLimit>;
+      /** The same guard, and the same counters, as changePassword's current password: one secret, one allowance. */
+      guesses: Pick<PasswordGuessGuard, 'reserve'>;
       sessions: { announceRevoked(event: SessionRevokedEvent): void };
       clock?: () => Date;
     },
@@ -45,10 +49,19 @@ export class EmailChangeService {
   async request(scope: SignedInScope, newEmail: string, currentPassword: string | null | undefined): Promise<User> {
     const userId = scope.actor.id;
     if (!currentPassword) throw badInput('currentPassword is required to change the email address', 'currentPassword');
-    // Spent before the check, so parallel (or alias-batched) guesses cannot all slip under the limit.
-    await this.deps.limits.consume('emailChangePerUser', userId);
+    // Reserved before the check, so parallel (or alias-batched) guesses cannot all slip under the limit.
+    const guess = await this.deps.guesses.reserve(currentPasswordCounters(userId, networkOf(scope.ip)));
+    if ('refused' in guess) throw guess.refused.error;
     const user = await scope.em.findOneOrFail(User, { id: userId }, { populate: ['passwordHash'] });
-    if (!(await verifyPassword(currentPassword, user.passwordHash))) throw badInput('The current password is incorrect', 'currentPassword');
+    if (!(await verifyPassword(currentPassword, user.passwordHash))) {
+      await guess.reservation.failed();
+      this.deps.audit.record(scope.em, { action: 'user.email_change_failed', userId, actorId: userId, detail: 'wrong current password', ip: scope.ip });
+      await scope.em.flush();
+      throw badInput('The current password is incorrect', 'currentPassword');
+    }
+    await guess.reservation.succeeded();
+    // Each request mails an address of the requester's choosing: capped even for the password's holder.
+    await this.deps.limits.consume('emailChangePerUser', userId);
     if (user.status !== UserStatus.ACTIVE) throw badInput('Verify your current email address before changing it', 'email');
     // Only after the password: nobody without it learns whether an address has an account.
     if ((await scope.em.count(User, { email: newEmail, id: { $ne: userId } })) > 0) {

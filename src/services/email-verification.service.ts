@@ -5,8 +5,10 @@ import { EmailTokenPurpose, SubscriptionPlan, UserStatus } from '../entities/enu
 import { User } from '../entities/user.entity';
 import { badInput, forbidden } from '../errors/app-error';
 import type { AuditService } from './audit.service';
+import { networkOf } from './client-ip';
 import type { EmailChangeOutcome, EmailChangeService } from './email-change.service';
 import type { EmailTokenService, TokenProblem } from './email-token.service';
+import type { KnownIpStore } from './known-ips';
 import { TRIAL_DAYS } from '../domain/plans';
 import type { Scope } from './scope';
 
@@ -26,6 +28,7 @@ export class EmailVerificationService {
       tokens: EmailTokenService;
       audit: AuditService;
       emailChange: Pick<EmailChangeService, 'confirm'>;
+      knownIps: Pick<KnownIpStore, 'remember'>;
       clock?: () => Date;
     },
   ) {}
@@ -67,6 +70,8 @@ export class EmailVerificationService {
       user.trialEndsAt = new Date(now.getTime() + TRIAL_DAYS * 24 * 60 * 60 * 1000);
     }
     this.deps.audit.record(tx, { action: 'user.verify_email', userId: user.id, actorId: user.id, ip: scope.ip });
+    // Opening the mailed link proves the mailbox: this network is the account's first known one.
+    await this.deps.knownIps.remember(tx, user.id, networkOf(scope.ip), now);
     return user;
   }
 }

@@ -1,4 +1,5 @@
 import { badInput } from '../errors/app-error';
+import { isStorableDate } from './storable-date';
 import { isUuid } from './ids';
 
 export const MAX_PAGE_SIZE = 200;
@@ -26,7 +27,8 @@ export function decodeCursor(cursor: string | null | undefined): KeysetCursor | 
   if (!cursor) return null;
   const [iso, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
   const at = new Date(iso ?? '');
-  if (!id || Number.isNaN(at.getTime()) || !isUuid(id)) throw badInput('after is not a valid cursor', 'after');
+  // A forged cursor may carry any date; one outside 0001–9999 would fail in the database, not here.
+  if (!id || !isStorableDate(at) || !isUuid(id)) throw badInput('after is not a valid cursor', 'after');
   return { at, id };
 }
 

@@ -5,7 +5,8 @@ import { User } from '../entities/user.entity';
 import { AppError, badInput } from '../errors/app-error';
 import type { AccountLimit } from './account-limits';
 import type { AuditService } from './audit.service';
-import { normalizeEmail, type SessionRevokedEvent } from './auth.service';
+import type { SessionRevokedEvent } from './auth.service';
+import { normalizeEmail } from './email';
 import type { EmailTokenService, TokenProblem } from './email-token.service';
 import type { JobQueue, TaskRegistry } from './notifications/job-queue';
 import type { NotificationService } from './notifications/notification.service';
@@ -85,7 +86,7 @@ export class PasswordResetService {
     if ('problem' in found) return { kind: found.problem };
     const userId = found.row.user.id;
     try {
-      assertPasswordPolicy(newPassword, 'newPassword');
+      assertPasswordPolicy(newPassword, 'newPassword', { email: found.row.user.email });
     } catch (err) {
       // The link stays unspent: the user picks a better password and submits again.
       if (err instanceof AppError) return { kind: 'weak', message: err.message };

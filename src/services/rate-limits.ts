@@ -37,17 +37,47 @@ export class RateLimits<Name extends string = string> {
     }
   }
 
-  /** Spends `points` of `key`'s allowance under `name`; RATE_LIMITED (with retryAfterSeconds) once it is spent. */
-  async consume(name: Name, key: string, points = 1): Promise<void> {
+  /**
+   * Spends `points` of `key`'s allowance under `name`; RATE_LIMITED (with
+   * retryAfterSeconds) once it is spent. Resolves with the points the key has
+   * spent in the window, this call included.
+   */
+  async consume(name: Name, key: string, points = 1): Promise<number> {
     const { limiter, rule } = this.entry(name);
     try {
-      await limiter.consume(key, points);
+      return (await limiter.consume(key, points)).consumedPoints;
     } catch (err) {
-      if (err instanceof RateLimiterRes) {
-        throw rateLimited(`${rule.message}; try again in ${Math.max(1, Math.ceil(err.msBeforeNext / 1000))} s`, Math.ceil(err.msBeforeNext / 1000));
-      }
+      if (err instanceof RateLimiterRes) throw this.refusal(rule, err.msBeforeNext);
       throw err;
     }
+  }
+
+  /** Like consume, but answers false instead of refusing (for best-effort work such as throttled audit rows). */
+  async allows(name: Name, key: string): Promise<boolean> {
+    try {
+      await this.entry(name).limiter.consume(key, 1);
+      return true;
+    } catch (err) {
+      if (err instanceof RateLimiterRes) return false;
+      throw err;
+    }
+  }
+
+  /** Gives back points a consume took (an attempt that turned out not to count). */
+  async refund(name: Name, key: string, points = 1): Promise<void> {
+    await this.entry(name).limiter.reward(key, points);
+  }
+
+  /** Points `key` has spent in the current window (0 when none). */
+  async spent(name: Name, key: string): Promise<number> {
+    const res = await this.entry(name).limiter.get(key);
+    return res ? Math.max(0, res.consumedPoints) : 0;
+  }
+
+  /** Refuses `key` from now for the rule's block time (its window when it has none). */
+  async block(name: Name, key: string): Promise<void> {
+    const { limiter, rule } = this.entry(name);
+    await limiter.block(key, rule.blockSeconds ?? rule.windowSeconds);
   }
 
   /** Points left for `key` in the current window (the full allowance when nothing was spent). */
@@ -57,8 +87,18 @@ export class RateLimits<Name extends string = string> {
     return res ? Math.max(0, res.remainingPoints) : rule.points;
   }
 
+  ruleOf(name: Name): LimitRule {
+    return this.entry(name).rule;
+  }
+
   async reset(name: Name, key: string): Promise<void> {
     await this.entry(name).limiter.delete(key);
+  }
+
+  private refusal(rule: LimitRule, msBeforeNext: number) {
+    const seconds = Math.max(1, Math.ceil(msBeforeNext / 1000));
+    const wait = seconds >= 120 ? `${Math.ceil(seconds / 60)} minutes` : `${seconds} s`;
+    return rateLimited(`${rule.message}; try again in ${wait}`, seconds);
   }
 
   private entry(name: Name) {

@@ -6,7 +6,8 @@ import { User } from '../entities/user.entity';
 import { badInput, conflict, notFound } from '../errors/app-error';
 import { assertAdmin } from './access';
 import type { AuditService } from './audit.service';
-import { normalizeEmail, type AuthService } from './auth.service';
+import type { AuthService } from './auth.service';
+import { canonicalEmailText, normalizeEmail } from './email';
 import type { EmailChangeService } from './email-change.service';
 import type { NotificationService } from './notifications/notification.service';
 import { endSessions } from './session-revocation';
@@ -76,10 +77,10 @@ export class UserService {
     const where: Record<string, unknown> = {};
     if (filter.status) where.status = filter.status;
     if (filter.plan) where.subscription = filter.plan;
-    const search = filter.search?.trim();
+    const search = filter.search ? canonicalEmailText(filter.search, 'search') : '';
     if (search) {
       if (search.length > 320) throw badInput('search is too long', 'search');
-      where.email = { $ilike: `%${search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%` };
+      where.email = { $ilike: `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%` };
     }
     const [rows, total] = await Promise.all([
       scope.em.find(User, { ...where, ...afterCursor(cursor, 'createdAt') }, {
@@ -107,6 +108,8 @@ export class UserService {
    */
   async setStatus(scope: SignedInScope, id: string, status: UserStatus, reason: string | null): Promise<User> {
     assertAdmin(scope);
+    // Stored as text and shown in the audit log: bounded like unlockRisk's reason.
+    if (reason && reason.length > 500) throw badInput('reason must be at most 500 characters', 'reason');
     if (!isUuid(id)) throw notFound('User');
     if (id === scope.actor.id && status !== UserStatus.ACTIVE) throw badInput('You cannot suspend or ban yourself', 'id');
     const ending = status === UserStatus.SUSPENDED || status === UserStatus.BANNED;

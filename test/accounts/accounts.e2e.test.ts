@@ -43,7 +43,9 @@ describe('accounts over GraphQL', () => {
   it.each([
     ['not an email', { email: 'nope', password: PASSWORD }],
     ['a short password', { email: uniqueEmail(), password: 'short7!' }],
-    ['a password over 72 bytes', { email: uniqueEmail(), password: 'é'.repeat(37) }],
+    ['a password over 128 characters', { email: uniqueEmail(), password: 'é'.repeat(129) }],
+    ['a breached password', { email: uniqueEmail(), password: 'Password123' }],
+    ['the email as the password', { email: 'someone.long@example.com', password: 'Someone.Long@example.com' }],
   ])('refuses %s with BAD_USER_INPUT and creates nothing', async (_label, input) => {
     const res = await t.gql(REGISTER, { i: input });
     expect(codeOf(res)).toBe('BAD_USER_INPUT');

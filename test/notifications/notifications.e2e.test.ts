@@ -134,8 +134,8 @@ describe('every mail kind, read back from the SMTP server', () => {
     });
     expectParts(await mail.waitForMail(user.email, (x) => x.subject === 'New sign-in to your account'), {
       subject: 'New sign-in to your account',
-      text: ['203.0.113.9, at 2026-12-01 10:00 UTC'],
-      html: ['<strong>203.0.113.9</strong>, at 2026-12-01 10:00 UTC'],
+      text: ['signed in to at 2026-12-01 10:00 UTC from the address 203.0.113.9,'],
+      html: ['signed in to at 2026-12-01 10:00 UTC from the address <strong>203.0.113.9</strong>'],
     });
   });
 

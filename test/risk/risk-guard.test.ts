@@ -41,7 +41,7 @@ describe('risk guard', () => {
   it('locks on the daily loss at the limit, with the numbers in the reason', () => {
     expect(assessRisk(started(), d('9501'), WED, LIMITS).lock).toBeNull();
     const a = assessRisk(started(), d('9500'), WED, LIMITS);
-    expect(a.lock).toEqual({ kind: LockKind.DAILY_LOSS, reason: 'daily loss 500.00 (5%) reached the 5% limit' });
+    expect(a.lock).toEqual({ kind: LockKind.DAILY_LOSS, reason: 'daily loss 500.00 USDT = 5.00 % of start-of-day equity 10,000.00, limit 5 %' });
     expect(a.dailyLoss.toString()).toBe('500');
   });
 

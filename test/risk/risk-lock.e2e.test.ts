@@ -65,7 +65,7 @@ describe('each user has an independent risk state', () => {
     expect(next).toMatchObject({ placed: 1, skipped: 1 });
     const skipped = next.results.find((r: { userId: string }) => r.userId === risky.id);
     expect(skipped).toMatchObject({ status: 'SKIPPED' });
-    expect(skipped.reason).toMatch(/^risk locked: daily loss 5\d\d\.\d\d \(5\.\d+%\) reached the 5% limit$/);
+    expect(skipped.reason).toMatch(/^risk locked: daily loss 5\d\d\.\d\d USDT = 5\.\d\d % of start-of-day equity 10,000\.00, limit 5 %$/);
     expect(next.results.find((r: { userId: string }) => r.userId === careful.id).status).toBe('PLACED');
 
     const risk = (await t.gql(RISK, {}, risky.accessToken)).data!.me.risk;

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { createApp, type App } from '../../src/app/create-app';
 import { loadConfig } from '../../src/config/app-config';
 import { createLogger } from '../../src/config/logger';
+import type { Clock } from '../../src/engine/ports';
 import { gql, type GqlResult } from './graphql-client';
 import { LogCapture } from './log-capture';
 import { createTestDatabase, type TestDatabase } from './test-database';
@@ -24,6 +25,8 @@ export interface TestAppOptions {
   env?: Record<string, string | undefined>;
   /** Reuse another node's database (multi-node tests); otherwise a fresh one is created and dropped. */
   database?: TestDatabase;
+  /** Business time for the engine (risk's UTC days and weeks). */
+  clock?: Clock;
 }
 
 /** Starts a whole server node in-process on an ephemeral port, against its own database. */
@@ -41,11 +44,13 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     JWT_SECRET: TEST_JWT_SECRET,
     ENGINE_ENABLED: 'false',
     LOG_LEVEL: 'debug',
+    // Every test signs its users up from 127.0.0.1; the sign-up limit itself is tested with its own value.
+    SIGNUP_NETWORK_LIMIT: '100000',
     ...options.env,
   };
   const config = loadConfig(env as NodeJS.ProcessEnv);
   const logger = createLogger(config.LOG_LEVEL, logs);
-  const app = await createApp(config, logger);
+  const app = await createApp(config, logger, { clock: options.clock });
   return {
     app,
     url: app.url,

@@ -8,7 +8,6 @@ import { AuthenticationError } from '../exchange/exchange-errors';
 import type { UserContextCache } from '../execution/user-context';
 import type { Ledger } from '../ledger/ledger';
 import { CredentialsUnreadableError, type KeyHealth } from '../ports';
-import type { RiskMonitor } from '../risk/risk-monitor';
 import { withTimeLimit } from './time-limit';
 
 /** A PENDING order the exchange has never heard of is only declared failed once any request in flight must be dead. */
@@ -51,7 +50,6 @@ export class Reconciler {
       orm: MikroORM;
       contexts: UserContextCache;
       ledger: Ledger;
-      risk: Pick<RiskMonitor, 'assess'>;
       keyHealth: KeyHealth;
       streams?: StreamHealth;
       symbol: string;
@@ -134,8 +132,8 @@ export class Reconciler {
 
       const account = await gateway.getAccount();
       this.deps.contexts.noteAccount(userId, account);
+      // Risk judges this balance as it judges every ledger event.
       await ledger.recordBalance(userId, account, 'RECONCILE');
-      await this.deps.risk.assess(userId, account.equity);
       this.lastFull.set(userId, now);
       return { full, ordersSettled, tradesAdded, movementsAdded };
     } catch (err) {

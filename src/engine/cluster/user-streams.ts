@@ -84,10 +84,12 @@ export class UserStreams {
     };
     const opening = ctx.gateway.openUserDataStream({
       onOrderUpdate: (event) => serial(() => this.deps.ledger.recordOrderUpdate(userId, event), 'order update'),
-      onAccountUpdate: (event) => {
-        this.deps.contexts.noteAccountUpdate(userId, event);
-        serial(() => this.deps.ledger.recordAccountUpdate(userId, event), 'account update');
-      },
+      onAccountUpdate: (event) =>
+        serial(async () => {
+          await this.deps.ledger.recordAccountUpdate(userId, event);
+          // Sizing sees the new balance only once risk has seen the money that moved it (a withdrawal is no drawdown).
+          this.deps.contexts.noteAccountUpdate(userId, event);
+        }, 'account update'),
       onStateChange: (state) => {
         entry.connectedSince = state === 'connected' ? new Date() : null;
       },

@@ -27,6 +27,8 @@ export interface RiskFigures {
   consecutiveLosses: number;
   isLocked: boolean;
   lockKind: string | null;
+  /** The equity of the last judgement: what a new day or week starts from. */
+  lastEquity?: Decimal | null;
 }
 
 export interface RiskAssessment {
@@ -55,8 +57,33 @@ export function startOfIsoWeek(t: Date): Date {
   return new Date(day.getTime() - sinceMonday * 86_400_000);
 }
 
-const pct = (d: Decimal) => `${d.times(100).toDecimalPlaces(2).toString()}%`;
-const money = (d: Decimal) => d.toDecimalPlaces(2).toFixed(2);
+/** "7.96 %": a measured ratio to two decimals (only printed once it reached its limit, so rounding never shows one that was not). */
+const pct = (d: Decimal) => `${d.times(100).toFixed(2, Decimal.ROUND_HALF_UP)} %`;
+/** "5 %": a limit as it was set. */
+const limitPct = (d: Decimal) => `${d.times(100).toString()} %`;
+/** "10,000.00": USDT for a human, to the cent. */
+export const money = (d: Decimal) => {
+  const [whole, cents] = d.toFixed(2, Decimal.ROUND_HALF_UP).split('.');
+  return `${whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',')}.${cents}`;
+};
+
+/**
+ * Money the user moved in or out (a deposit, a withdrawal, a transfer) is
+ * neither a profit nor a loss: the high-water mark and the day's and week's
+ * starting equity move with it (the day and week only when it happened inside
+ * them), so a withdrawal of a quarter of the account is no drawdown and a
+ * deposit hides no loss.
+ */
+export function applyCapitalFlow(figures: RiskFigures, amount: Decimal, at: Date): RiskFigures {
+  const move = (v: Decimal | null | undefined) => (v === null || v === undefined ? (v ?? null) : Decimal.max(0, v.plus(amount)));
+  return {
+    ...figures,
+    equityHighWater: move(figures.equityHighWater),
+    dayStartEquity: figures.dayStart && at >= figures.dayStart ? move(figures.dayStartEquity) : figures.dayStartEquity,
+    weekStartEquity: figures.weekStart && at >= figures.weekStart ? move(figures.weekStartEquity) : figures.weekStartEquity,
+    lastEquity: move(figures.lastEquity),
+  };
+}
 
 /**
  * Judges one user's equity against their limits (DESIGN §4 "Risk"): drawdown
@@ -68,8 +95,10 @@ export function assessRisk(figures: RiskFigures, equity: Decimal, now: Date, lim
   const week = startOfIsoWeek(now);
   const newDay = !figures.dayStart || figures.dayStart < today || !figures.dayStartEquity;
   const newWeek = !figures.weekStart || figures.weekStart < week || !figures.weekStartEquity;
-  const dayStartEquity = newDay ? equity : figures.dayStartEquity!;
-  const weekStartEquity = newWeek ? equity : figures.weekStartEquity!;
+  // A new period starts from the equity last seen before it (the loss that opens a day is that day's), or from now for a new user.
+  const carried = figures.lastEquity ?? equity;
+  const dayStartEquity = newDay ? carried : figures.dayStartEquity!;
+  const weekStartEquity = newWeek ? carried : figures.weekStartEquity!;
   const equityHighWater = Decimal.max(figures.equityHighWater ?? equity, equity);
   const currentDrawdown = equityHighWater.gt(0) ? equityHighWater.minus(equity).div(equityHighWater) : new Decimal(0);
   const dailyLoss = Decimal.max(0, dayStartEquity.minus(equity));
@@ -85,11 +114,20 @@ export function assessRisk(figures: RiskFigures, equity: Decimal, now: Date, lim
     const dailyRatio = dayStartEquity.gt(0) ? dailyLoss.div(dayStartEquity) : new Decimal(0);
     const weeklyRatio = weekStartEquity.gt(0) ? weeklyLoss.div(weekStartEquity) : new Decimal(0);
     if (currentDrawdown.gte(limits.maxDrawdown)) {
-      lock = { kind: LockKind.DRAWDOWN, reason: `drawdown ${pct(currentDrawdown)} from the equity peak ${money(equityHighWater)} reached the ${pct(limits.maxDrawdown)} limit` };
+      lock = {
+        kind: LockKind.DRAWDOWN,
+        reason: `drawdown ${pct(currentDrawdown)} from the equity high-water mark ${money(equityHighWater)} USDT (equity ${money(equity)}), limit ${limitPct(limits.maxDrawdown)}`,
+      };
     } else if (weeklyRatio.gte(limits.maxWeeklyLossPct)) {
-      lock = { kind: LockKind.WEEKLY_LOSS, reason: `weekly loss ${money(weeklyLoss)} (${pct(weeklyRatio)}) reached the ${pct(limits.maxWeeklyLossPct)} limit` };
+      lock = {
+        kind: LockKind.WEEKLY_LOSS,
+        reason: `weekly loss ${money(weeklyLoss)} USDT = ${pct(weeklyRatio)} of start-of-week equity ${money(weekStartEquity)}, limit ${limitPct(limits.maxWeeklyLossPct)}`,
+      };
     } else if (dailyRatio.gte(limits.maxDailyLossPct)) {
-      lock = { kind: LockKind.DAILY_LOSS, reason: `daily loss ${money(dailyLoss)} (${pct(dailyRatio)}) reached the ${pct(limits.maxDailyLossPct)} limit` };
+      lock = {
+        kind: LockKind.DAILY_LOSS,
+        reason: `daily loss ${money(dailyLoss)} USDT = ${pct(dailyRatio)} of start-of-day equity ${money(dayStartEquity)}, limit ${limitPct(limits.maxDailyLossPct)}`,
+      };
     } else if (figures.consecutiveLosses >= limits.maxConsecutiveLosses) {
       lock = { kind: LockKind.LOSS_STREAK, reason: `${figures.consecutiveLosses} losing closes in a row reached the limit of ${limits.maxConsecutiveLosses}` };
     }
@@ -102,4 +140,61 @@ export function nextLossStreak(current: number, realizedPnl: Decimal): number {
   if (realizedPnl.lt(0)) return current + 1;
   if (realizedPnl.gt(0)) return 0;
   return current;
+}
+
+/** What one ledger event tells risk (see RiskMonitor for where each comes from). */
+export interface RiskChange {
+  /** The account's equity now (a balance change, an equity read before an OPEN). */
+  equity?: Decimal;
+  /** Money that moved the equity without a new equity figure (a fill's PnL and fee, funding). */
+  equityDelta?: Decimal;
+  /** Money the user moved in or out: the marks move with it. */
+  capital?: { amount: Decimal; at: Date };
+  /** A close's net result: extends or ends the losing streak. */
+  close?: Decimal;
+}
+
+export interface RiskStep {
+  figures: RiskFigures;
+  /** The equity judged (null: none known yet, only the streak counts). */
+  equity: Decimal | null;
+  assessment: RiskAssessment | null;
+  /** Without an equity figure only the streak can lock. */
+  streakLock: { kind: LockKind; reason: string } | null;
+}
+
+/**
+ * One event's step of a user's risk state machine: capital moves the marks, a
+ * close moves the streak, and the equity (given, or the last one moved by the
+ * event's money) is judged against the limits. Pure: the caller stores and announces.
+ */
+export function stepRisk(before: RiskFigures, change: RiskChange, now: Date, limits: RiskLimits): RiskStep {
+  let figures = before;
+  if (change.capital) figures = applyCapitalFlow(figures, change.capital.amount, change.capital.at);
+  if (change.close) figures = { ...figures, consecutiveLosses: nextLossStreak(figures.consecutiveLosses, change.close) };
+  const equity = change.equity ?? (figures.lastEquity ? figures.lastEquity.plus(change.equityDelta ?? 0) : null);
+  if (equity === null) {
+    const streakLock = !figures.isLocked && figures.consecutiveLosses >= limits.maxConsecutiveLosses
+      ? { kind: LockKind.LOSS_STREAK, reason: `${figures.consecutiveLosses} losing closes in a row reached the limit of ${limits.maxConsecutiveLosses}` }
+      : null;
+    return { figures, equity, assessment: null, streakLock };
+  }
+  const assessment = assessRisk(figures, equity, now, limits);
+  const lockedAfter = assessment.lock !== null || (figures.isLocked && assessment.lifted === null);
+  return {
+    figures: {
+      ...figures,
+      equityHighWater: assessment.equityHighWater,
+      dayStart: assessment.dayStart,
+      dayStartEquity: assessment.dayStartEquity,
+      weekStart: assessment.weekStart,
+      weekStartEquity: assessment.weekStartEquity,
+      lastEquity: equity,
+      isLocked: lockedAfter,
+      lockKind: assessment.lock ? assessment.lock.kind : lockedAfter ? figures.lockKind : null,
+    },
+    equity,
+    assessment,
+    streakLock: null,
+  };
 }

@@ -2,13 +2,16 @@ import { LockMode } from '@mikro-orm/core';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import Decimal from 'decimal.js';
 import type { Logger } from 'pino';
+import { CAPITAL_KINDS, MovementKind } from '../../entities/account-movement.entity';
 import { OWNER_FILTER } from '../../entities/owner-filter';
 import { RiskEvent } from '../../entities/risk-event.entity';
 import { User } from '../../entities/user.entity';
 import { UserRiskState } from '../../entities/user-risk-state.entity';
-import type { EngineEvents, PositionClosed } from '../engine-events';
-import type { AuditTrail, RiskNotifier } from '../ports';
-import { assessRisk, LockKind, nextLossStreak, SELF_LIFTING, startOfIsoWeek, startOfUtcDay, type RiskFigures, type RiskLimits } from './risk-guard';
+import type { EngineEvents } from '../engine-events';
+import { systemWallClock, type AuditTrail, type Clock, type RiskNotifier } from '../ports';
+import {
+  assessRisk, LockKind, SELF_LIFTING, startOfIsoWeek, startOfUtcDay, stepRisk, type RiskChange, type RiskFigures, type RiskLimits,
+} from './risk-guard';
 
 const dec = (v: string | null) => (v === null ? null : new Decimal(v));
 
@@ -22,6 +25,7 @@ function figuresOf(state: UserRiskState): RiskFigures {
     consecutiveLosses: state.consecutiveLosses,
     isLocked: state.isLocked,
     lockKind: state.lockKind,
+    lastEquity: dec(state.lastEquity),
   };
 }
 
@@ -29,6 +33,9 @@ export interface RiskVerdict {
   locked: boolean;
   reason: string | null;
 }
+
+
+type Transition = 'LOCKED' | 'LIFTED' | 'UNLOCKED' | null;
 
 /** A self-lifting lock whose period has rolled over no longer blocks, even before it is written down. */
 export function lockStillHolds(state: Pick<UserRiskState, 'isLocked' | 'lockKind' | 'lockedAt'>, now: Date): boolean {
@@ -39,11 +46,16 @@ export function lockStillHolds(state: Pick<UserRiskState, 'isLocked' | 'lockKind
 }
 
 /**
- * The engine side of each user's own risk state (its only writer): judged
- * before every new position and on the ledger's events, locked when a limit is
- * crossed (risk event, live event, mail), lifted at the next day/week or by an admin.
+ * The engine side of each user's own risk state (its only writer). Judged on
+ * every ledger event of that user, one after the other in the order they were
+ * emitted, each in one transaction with the state it changes, and before every
+ * OPEN against the equity being sized from. Crossing a limit locks (risk
+ * event, live event, mail) within the event's own round trip; daily and weekly
+ * locks lift at the next UTC day / ISO week, the others by an admin.
  */
 export class RiskMonitor {
+  private readonly queues = new Map<string, Promise<unknown>>();
+
   constructor(
     private readonly deps: {
       orm: MikroORM;
@@ -54,9 +66,25 @@ export class RiskMonitor {
       logger: Logger;
       /** Tells every node to drop cached state for this user (routing reads the lock). */
       onChanged: (userId: string) => void;
+      clock?: Clock;
     },
   ) {
-    deps.events.on('PositionClosed', (event) => this.recordClose(event));
+    const { events } = deps;
+    events.on('BalanceChanged', (e) => void this.enqueue(e.userId, { equity: e.equity }));
+    // A fill's realized PnL was already in the equity as unrealized PnL (equity = wallet + unrealized): only its fee moves it.
+    // The balance change that follows on the stream (or the reconciler's read) then gives the exact figure.
+    events.on('FillRecorded', (e) => void this.enqueue(e.userId, { equityDelta: (e.commissionUsdt ?? new Decimal(0)).neg() }));
+    events.on('PositionClosed', (e) => void this.enqueue(e.userId, { close: e.netPnl }));
+    events.on('MovementRecorded', (e) => {
+      if (e.usdtValue === null) return;
+      if (CAPITAL_KINDS.has(e.kind) || e.kind === MovementKind.OTHER) void this.enqueue(e.userId, { capital: { amount: e.usdtValue, at: e.occurredAt } });
+      // A fill's PnL and fee arrive as FillRecorded; funding moves the equity like a result, not like capital.
+      else if (e.kind === MovementKind.FUNDING_FEE) void this.enqueue(e.userId, { equityDelta: e.usdtValue });
+    });
+  }
+
+  private get now(): Date {
+    return (this.deps.clock ?? systemWallClock).now();
   }
 
   limitsOf(state: UserRiskState | null): RiskLimits {
@@ -69,111 +97,178 @@ export class RiskMonitor {
     };
   }
 
+  get defaults(): RiskLimits {
+    return this.deps.defaults;
+  }
+
   /** A user's state; a user never judged yet has the defaults. */
   async stateOf(em: EntityManager, userId: string): Promise<{ state: UserRiskState; limits: RiskLimits }> {
     const state = (await em.findOne(UserRiskState, { user: userId })) ?? this.blank(em, userId);
     return { state, limits: this.limitsOf(state) };
   }
 
-  /**
-   * Judges the user's equity now. Writes only when something moved (new
-   * day/week, new equity peak, a lock or a lift), under a row lock so
-   * concurrent judgements of one user serialise.
-   */
-  async assess(userId: string, equity: Decimal, now = new Date()): Promise<RiskVerdict> {
-    const em = this.emFor(userId);
-    const result = await em.transactional(async (tx) => {
-      const state = await this.lockedRow(tx, userId);
-      const limits = this.limitsOf(state);
-      const a = assessRisk(figuresOf(state), equity, now, limits);
-      Object.assign(state, {
-        equityHighWater: a.equityHighWater.toFixed(),
-        currentDrawdown: a.currentDrawdown.toDecimalPlaces(8, Decimal.ROUND_DOWN).toFixed(),
-        dayStart: a.dayStart,
-        dayStartEquity: a.dayStartEquity.toFixed(),
-        weekStart: a.weekStart,
-        weekStartEquity: a.weekStartEquity.toFixed(),
-        dailyLoss: a.dailyLoss.toFixed(),
-        weeklyLoss: a.weeklyLoss.toFixed(),
-      });
-      if (a.lifted) this.unlockRow(tx, state, `${a.lifted.toLowerCase().replace('_', ' ')} lock lifted: a new period began`, null);
-      if (a.lock) this.lockRow(tx, state, a.lock.kind, a.lock.reason, { equity: equity.toFixed() });
-      return { state, limits, changed: a.lifted !== null || a.lock !== null, locked: a.lock !== null };
-    });
-    if (result.changed) this.announce(userId, result.state, result.limits, result.locked);
-    return { locked: result.state.isLocked, reason: result.state.lockedReason };
+  /** Judges the user's equity now (before an OPEN, after a balance read), in order with the user's pending events. */
+  assess(userId: string, equity: Decimal): Promise<RiskVerdict> {
+    return this.enqueue(userId, { equity });
   }
 
   /**
    * The hot-path judgement: from the row routing already loaded, answered in
    * memory when nothing would change (same day and week, no new peak, no lock
-   * or lift); otherwise the full, stored `assess`. Displayed figures catch up
-   * at the next stored judgement (every reconciliation).
+   * or lift); otherwise the full, stored `assess`.
    */
-  async check(userId: string, cached: UserRiskState | null, equity: Decimal, now = new Date()): Promise<RiskVerdict> {
+  async check(userId: string, cached: UserRiskState | null, equity: Decimal): Promise<RiskVerdict> {
+    const now = this.now;
     if (cached && cached.dayStart && cached.weekStart && cached.equityHighWater !== null) {
       const a = assessRisk(figuresOf(cached), equity, now, this.limitsOf(cached));
       const quiet =
-        !a.lock &&
-        !a.lifted &&
-        a.dayStart.getTime() === cached.dayStart.getTime() &&
-        a.weekStart.getTime() === cached.weekStart.getTime() &&
+        !a.lock && !a.lifted && a.dayStart.getTime() === cached.dayStart.getTime() && a.weekStart.getTime() === cached.weekStart.getTime() &&
         a.equityHighWater.eq(cached.equityHighWater);
       if (quiet) return { locked: lockStillHolds(cached, now), reason: cached.lockedReason };
     }
-    return this.assess(userId, equity, now);
-  }
-
-  /** A close (however many fills it took): a loss extends the losing streak, a win ends it; a streak at its limit locks. */
-  async recordClose(event: PositionClosed): Promise<void> {
-    const { userId } = event;
-    const closes = [event.netPnl].filter((p) => !p.isZero());
-    if (closes.length === 0) return;
-    const em = this.emFor(userId);
-    const result = await em.transactional(async (tx) => {
-      const state = await this.lockedRow(tx, userId);
-      const limits = this.limitsOf(state);
-      state.consecutiveLosses = closes.reduce(nextLossStreak, state.consecutiveLosses);
-      const lock = !state.isLocked && state.consecutiveLosses >= limits.maxConsecutiveLosses;
-      if (lock) {
-        this.lockRow(tx, state, LockKind.LOSS_STREAK, `${state.consecutiveLosses} losing closes in a row reached the limit of ${limits.maxConsecutiveLosses}`, null);
-      }
-      return { state, limits, lock };
-    });
-    if (result.lock) this.announce(userId, result.state, result.limits, true);
-    else this.deps.events.emit({ type: 'RiskStateChanged', userId, state: result.state, limits: result.limits });
+    return this.assess(userId, equity);
   }
 
   /**
-   * Admin: lifts any lock. The figure that locked restarts from now (peak, day or week baseline,
-   * streak), or the next judgement would lock again at once.
+   * The day/week boundary job: every self-lifting lock whose period is over is
+   * lifted now (event, live update, mail), without waiting for a signal.
+   * Returns how many were lifted.
    */
+  async liftExpired(): Promise<number> {
+    const now = this.now;
+    const rows = await this.deps.orm.em.fork().find(
+      UserRiskState,
+      { isLocked: true, lockKind: { $in: [...SELF_LIFTING] } },
+      { filters: { [OWNER_FILTER]: false }, fields: ['user', 'lockKind', 'lockedAt', 'isLocked'] },
+    );
+    const due = rows.filter((r) => !lockStillHolds(r, now));
+    const results = await Promise.all(due.map((r) => this.enqueue(r.user.id, {})));
+    return results.filter((r) => !r.locked).length;
+  }
+
+  /** Admin: lifts any lock; the figure that locked restarts from now (peak, day or week baseline, streak), or the next judgement would lock again at once. */
   async unlock(userId: string, reason: string, by: { actorId: string; ip: string | null }): Promise<{ state: UserRiskState; limits: RiskLimits }> {
-    const em = this.emFor(userId);
-    const result = await em.transactional(async (tx) => {
-      const state = await this.lockedRow(tx, userId);
-      const wasLocked = state.isLocked;
-      if (state.lockKind === LockKind.DRAWDOWN && state.equityHighWater !== null) {
-        const dd = new Decimal(state.currentDrawdown);
-        state.equityHighWater = new Decimal(state.equityHighWater).times(new Decimal(1).minus(dd)).toFixed();
-        state.currentDrawdown = '0';
-      }
-      if (state.lockKind === LockKind.LOSS_STREAK) state.consecutiveLosses = 0;
-      // The loss counted so far is forgiven: the period's baseline restarts at today's equity.
-      if (state.lockKind === LockKind.DAILY_LOSS && state.dayStartEquity !== null) {
-        state.dayStartEquity = new Decimal(state.dayStartEquity).minus(state.dailyLoss).toFixed();
-        state.dailyLoss = '0';
-      }
-      if (state.lockKind === LockKind.WEEKLY_LOSS && state.weekStartEquity !== null) {
-        state.weekStartEquity = new Decimal(state.weekStartEquity).minus(state.weeklyLoss).toFixed();
-        state.weeklyLoss = '0';
-      }
-      if (wasLocked) this.unlockRow(tx, state, reason, by.actorId);
-      this.deps.audit.record(tx, { action: 'admin.unlock_risk', userId, actorId: by.actorId, detail: reason, ip: by.ip });
-      return { state, limits: this.limitsOf(state), wasLocked };
+    return this.serially(userId, async () => {
+      const result = await this.emFor(userId).transactional(async (tx) => {
+        const state = await this.lockedRow(tx, userId);
+        const wasLocked = state.isLocked;
+        if (state.lockKind === LockKind.DRAWDOWN && state.equityHighWater !== null) {
+          const dd = new Decimal(state.currentDrawdown);
+          state.equityHighWater = new Decimal(state.equityHighWater).times(new Decimal(1).minus(dd)).toFixed();
+          state.currentDrawdown = '0';
+        }
+        if (state.lockKind === LockKind.LOSS_STREAK) state.consecutiveLosses = 0;
+        // The loss counted so far is forgiven: the period's baseline restarts at today's equity.
+        if (state.lockKind === LockKind.DAILY_LOSS && state.dayStartEquity !== null) {
+          state.dayStartEquity = new Decimal(state.dayStartEquity).minus(state.dailyLoss).toFixed();
+          state.dailyLoss = '0';
+        }
+        if (state.lockKind === LockKind.WEEKLY_LOSS && state.weekStartEquity !== null) {
+          state.weekStartEquity = new Decimal(state.weekStartEquity).minus(state.weeklyLoss).toFixed();
+          state.weeklyLoss = '0';
+        }
+        if (wasLocked) this.unlockRow(tx, state, 'UNLOCKED', reason, by.actorId);
+        this.deps.audit.record(tx, { action: 'admin.unlock_risk', userId, actorId: by.actorId, detail: reason, ip: by.ip });
+        return { state, limits: this.limitsOf(state), transition: (wasLocked ? 'UNLOCKED' : null) as Transition };
+      });
+      this.announce(userId, result.state, result.limits, result.transition);
+      return { state: result.state, limits: result.limits };
     });
-    if (result.wasLocked) this.announce(userId, result.state, result.limits, false);
-    return { state: result.state, limits: result.limits };
+  }
+
+  /** The user's own limits (only ever tighter than the platform's; the caller validates), judged again at once. */
+  async setLimits(userId: string, limits: Partial<Record<keyof RiskLimits, Decimal | number>>, by: { ip: string | null; detail: string }) {
+    return this.serially(userId, async () => {
+      const result = await this.emFor(userId).transactional(async (tx) => {
+        const state = await this.lockedRow(tx, userId);
+        if (limits.maxDrawdown !== undefined) state.maxDrawdown = new Decimal(limits.maxDrawdown).toFixed();
+        if (limits.maxDailyLossPct !== undefined) state.maxDailyLossPct = new Decimal(limits.maxDailyLossPct).toFixed();
+        if (limits.maxWeeklyLossPct !== undefined) state.maxWeeklyLossPct = new Decimal(limits.maxWeeklyLossPct).toFixed();
+        if (limits.maxConsecutiveLosses !== undefined) state.maxConsecutiveLosses = Number(limits.maxConsecutiveLosses);
+        state.updatedAt = this.now;
+        tx.create(RiskEvent, { user: state.user, type: 'LIMITS_CHANGED', detail: by.detail });
+        this.deps.audit.record(tx, { action: 'risk.limits_changed', userId, actorId: userId, detail: by.detail, ip: by.ip });
+        const transition = this.judge(tx, state, {}, this.now);
+        return { state, limits: this.limitsOf(state), transition };
+      });
+      this.announce(userId, result.state, result.limits, result.transition, true);
+      return { state: result.state, limits: result.limits };
+    });
+  }
+
+  /** Newest first: locks, lifts, unlocks and limit changes. */
+  events(em: EntityManager, userId: string, first: number): Promise<RiskEvent[]> {
+    return em.find(RiskEvent, { user: userId }, { orderBy: { createdAt: 'desc', id: 'desc' }, limit: first });
+  }
+
+  /** One user's events are applied one after the other, in the order they were emitted. */
+  private enqueue(userId: string, change: RiskChange): Promise<RiskVerdict> {
+    return this.serially(userId, () => this.apply(userId, change)).catch((err) => {
+      this.deps.logger.error({ userId, err }, 'risk judgement failed');
+      return { locked: false, reason: null };
+    });
+  }
+
+  private serially<T>(userId: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.queues.get(userId) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(work);
+    this.queues.set(userId, next);
+    void next.finally(() => {
+      if (this.queues.get(userId) === next) this.queues.delete(userId);
+    }).catch(() => undefined);
+    return next;
+  }
+
+  private async apply(userId: string, change: RiskChange): Promise<RiskVerdict> {
+    const now = this.now;
+    const result = await this.emFor(userId).transactional(async (tx) => {
+      const state = await this.lockedRow(tx, userId);
+      const before = JSON.stringify([state.currentDrawdown, state.dailyLoss, state.weeklyLoss, state.consecutiveLosses, state.isLocked]);
+      const transition = this.judge(tx, state, change, now);
+      const after = JSON.stringify([state.currentDrawdown, state.dailyLoss, state.weeklyLoss, state.consecutiveLosses, state.isLocked]);
+      return { state, limits: this.limitsOf(state), transition, moved: before !== after };
+    });
+    this.announce(userId, result.state, result.limits, result.transition, result.moved);
+    return { locked: lockStillHolds(result.state, now), reason: result.state.lockedReason };
+  }
+
+  /** The state machine's step (stepRisk) on the locked row: figures written, then the lift and the lock it decided. */
+  private judge(tx: EntityManager, state: UserRiskState, change: RiskChange, now: Date): Transition {
+    const limits = this.limitsOf(state);
+    const step = stepRisk(figuresOf(state), change, now, limits);
+    const f = step.figures;
+    Object.assign(state, {
+      equityHighWater: f.equityHighWater?.toFixed() ?? null,
+      dayStart: f.dayStart,
+      dayStartEquity: f.dayStartEquity?.toFixed() ?? null,
+      weekStart: f.weekStart,
+      weekStartEquity: f.weekStartEquity?.toFixed() ?? null,
+      consecutiveLosses: f.consecutiveLosses,
+      lastEquity: f.lastEquity?.toFixed() ?? null,
+      updatedAt: now,
+    });
+    if (step.streakLock) {
+      this.lockRow(tx, state, step.streakLock.kind, step.streakLock.reason, null, now);
+      return 'LOCKED';
+    }
+    const a = step.assessment;
+    if (!a || !step.equity) return null;
+    Object.assign(state, {
+      currentDrawdown: a.currentDrawdown.toDecimalPlaces(8, Decimal.ROUND_DOWN).toFixed(),
+      dailyLoss: a.dailyLoss.toFixed(),
+      weeklyLoss: a.weeklyLoss.toFixed(),
+    });
+    let transition: Transition = null;
+    if (a.lifted) {
+      const period = a.lifted === LockKind.DAILY_LOSS ? 'a new UTC day began' : 'a new ISO week began';
+      this.unlockRow(tx, state, 'LIFTED', `${a.lifted === LockKind.DAILY_LOSS ? 'daily' : 'weekly'} loss lock lifted: ${period}`, null);
+      transition = 'LIFTED';
+    }
+    if (a.lock) {
+      this.lockRow(tx, state, a.lock.kind, a.lock.reason, { equity: step.equity.toFixed() }, now);
+      transition = 'LOCKED';
+    }
+    return transition;
   }
 
   private emFor(userId: string): EntityManager {
@@ -194,21 +289,24 @@ export class RiskMonitor {
     return tx.findOneOrFail(UserRiskState, { user: userId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
   }
 
-  private lockRow(tx: EntityManager, state: UserRiskState, kind: LockKind, reason: string, data: Record<string, unknown> | null): void {
-    Object.assign(state, { isLocked: true, lockKind: kind, lockedReason: reason, lockedAt: new Date(), updatedAt: new Date() });
+  private lockRow(tx: EntityManager, state: UserRiskState, kind: LockKind, reason: string, data: Record<string, unknown> | null, now: Date): void {
+    Object.assign(state, { isLocked: true, lockKind: kind, lockedReason: reason, lockedAt: now, updatedAt: now });
     tx.create(RiskEvent, { user: state.user, type: 'LOCKED', kind, detail: reason, data });
+    this.deps.audit.record(tx, { action: 'risk.locked', userId: state.user.id, detail: reason });
   }
 
-  private unlockRow(tx: EntityManager, state: UserRiskState, reason: string, actorId: string | null): void {
+  private unlockRow(tx: EntityManager, state: UserRiskState, type: 'LIFTED' | 'UNLOCKED', reason: string, actorId: string | null): void {
     const kind = state.lockKind;
-    Object.assign(state, { isLocked: false, lockKind: null, lockedReason: null, lockedAt: null, updatedAt: new Date() });
-    tx.create(RiskEvent, { user: state.user, type: 'UNLOCKED', kind, detail: reason, actorId });
+    Object.assign(state, { isLocked: false, lockKind: null, lockedReason: null, lockedAt: null, updatedAt: this.now });
+    tx.create(RiskEvent, { user: state.user, type, kind, detail: reason, actorId });
+    if (type === 'LIFTED') this.deps.audit.record(tx, { action: 'risk.lifted', userId: state.user.id, detail: reason });
   }
 
-  private announce(userId: string, state: UserRiskState, limits: RiskLimits, locked: boolean): void {
-    this.deps.events.emit({ type: 'RiskStateChanged', userId, state, limits });
+  private announce(userId: string, state: UserRiskState, limits: RiskLimits, transition: Transition, moved = false): void {
+    if (transition || moved) this.deps.events.emit({ type: 'RiskStateChanged', userId, state, limits, transition });
+    if (!transition) return;
     this.deps.onChanged(userId);
-    if (locked) this.deps.notifier.riskLocked(userId, state.lockedReason ?? 'a risk limit was reached');
-    else this.deps.notifier.riskLifted(userId, 'trading can open new positions again');
+    if (transition === 'LOCKED') this.deps.notifier.riskLocked(userId, state.lockedReason ?? 'a risk limit was reached');
+    else this.deps.notifier.riskLifted(userId, transition === 'LIFTED' ? 'a new period began' : 'an administrator lifted it');
   }
 }

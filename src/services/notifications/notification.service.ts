@@ -7,6 +7,7 @@ import type { MailService } from '../mail.service';
 import type { JobQueue, TaskContext, TaskRegistry } from './job-queue';
 import type { MailKind, MailParams } from './mail-kinds';
 import type { MailRenderer } from './mail-renderer';
+import type { SignInNotifier } from './notifier';
 import { MAIL_TEMPLATES } from './templates';
 
 export const SEND_MAIL_TASK = 'notifications.send-mail';
@@ -45,7 +46,7 @@ const instantLabel = (d: Date) => `${d.toISOString().slice(0, 16).replace('T', '
  * SMTP server ever holds up or fails the action that caused the mail. The
  * methods never throw: a mail that cannot even be queued is logged.
  */
-export class NotificationService {
+export class NotificationService implements SignInNotifier {
   constructor(
     private readonly deps: {
       queue: JobQueue;

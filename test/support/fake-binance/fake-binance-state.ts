@@ -304,8 +304,14 @@ export class FakeExchangeState {
   private fill(account: FakeAccount, order: FakeOrder, price: Decimal): FillOutcome {
     const rules = this.rulesFor(order.symbol);
     const fillable = order.type === 'MARKET' && account.marketFillLimit ? Decimal.min(order.origQty, account.marketFillLimit) : order.origQty;
-    const parts = splitQuantity(fillable, order.type === 'MARKET' ? account.fillParts : 1, new Decimal(rules.stepSize));
     const trades: FillOutcome['trades'] = [];
+    if (fillable.isZero()) {
+      // Nothing on the book at all: the market order expires without a trade.
+      order.status = 'EXPIRED';
+      order.updateTime = this.now();
+      return { order, trades };
+    }
+    const parts = splitQuantity(fillable, order.type === 'MARKET' ? account.fillParts : 1, new Decimal(rules.stepSize));
     for (const [i, qty] of parts.entries()) {
       const trade = this.fillPart(account, order, price, qty);
       const last = i === parts.length - 1;

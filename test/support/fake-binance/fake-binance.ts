@@ -204,6 +204,10 @@ export class FakeBinance {
     // Binance sends NEW then one TRADE per fill of a taker order, then the balance/position change.
     this.sockets.orderUpdate(account, { ...fill.order, status: 'NEW', executedQty: new Decimal(0), cumQuote: new Decimal(0) }, null);
     for (const { trade, order } of fill.trades) this.sockets.orderUpdate(account, order, trade);
+    if (fill.trades.length === 0) {
+      this.sockets.orderUpdate(account, fill.order, null);
+      return;
+    }
     this.sockets.accountUpdate(account, fill.order.symbol);
   }
 
