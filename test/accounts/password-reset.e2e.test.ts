@@ -140,7 +140,9 @@ describe('password reset', () => {
     expect(codeOf(viaApi)).toBe('BAD_USER_INPUT');
     expect(viaApi.errors![0].message).toMatch(/expired/);
 
-    for (const forged of [randomBytes(32).toString('base64url'), 'x', '', `${tokenOf(second).slice(0, -1)}A`, '<script>alert(1)</script>']) {
+    const real = tokenOf(second);
+    const oneCharOff = `${real.slice(0, -1)}${real.endsWith('A') ? 'B' : 'A'}`;
+    for (const forged of [randomBytes(32).toString('base64url'), 'x', '', oneCharOff, '<script>alert(1)</script>']) {
       expect(codeOf(await t.gql(RESET, { t: forged, p: NEW_PASSWORD }))).toBe('BAD_USER_INPUT');
       const page = await follow(t, `https://app.example.com/reset-password?token=${encodeURIComponent(forged)}`);
       expect(page.status).toBe(404);
