@@ -52,6 +52,10 @@ export function toExecutionEvent(row: UserExecution) {
     reason: row.reason,
     order,
     latencyMs: row.latencyMs,
+    dispatchRank: row.dispatchRank ?? null,
+    fillPrice: row.fillPrice === null || row.fillPrice === undefined ? null : formatDecimal(row.fillPrice),
+    // A ratio, not money: the contract carries it as a Float.
+    slippage: row.slippage === null || row.slippage === undefined ? null : Number(row.slippage),
     createdAt: row.createdAt,
   };
 }

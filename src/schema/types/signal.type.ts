@@ -32,6 +32,11 @@ export class UserExecutionType {
   @Field(() => String, { nullable: true, description: 'Why a user was skipped or failed.' }) reason!: string | null;
   @Field(() => OrderType, { nullable: true }) order!: OrderType | null;
   @Field(() => Int) latencyMs!: number;
+  @Field(() => Int, { nullable: true, description: "Position of this user in the signal's dispatch order (0 = first)." })
+  dispatchRank!: number | null;
+  @Field(() => DecimalScalar, { nullable: true }) fillPrice!: string | null;
+  @Field(() => Float, { nullable: true, description: "Fill price against the signal's reference price, as a ratio (positive = worse for the user)." })
+  slippage!: number | null;
   @Field(() => Date) createdAt!: Date;
 }
 
