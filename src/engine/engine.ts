@@ -36,7 +36,7 @@ export class Engine {
     if (!config.ENGINE_ENABLED) return;
     const leaderWork = new LeaderWork({
       reconciler: this.services.reconciler,
-      streams: new UserStreams({ orm: this.services.orm, contexts, store: this.services.accountStore, logger: logger.child({ module: 'user-streams' }) }),
+      streams: new UserStreams({ orm: this.services.orm, contexts, store: this.services.accountStore, logger: logger.child({ module: 'user-streams' }), metrics: this.services.metrics }),
       keyReverification: this.services.keyReverification,
       logger: logger.child({ module: 'leader-work' }),
       options: { reconcileEveryMs: config.ENGINE_RECONCILE_MS, keyReverifyEveryMs: 24 * 60 * 60 * 1000 },

@@ -9,6 +9,7 @@ import { UserExchangeConfig } from '../entities/user-exchange-config.entity';
 import { UserExecution } from '../entities/user-execution.entity';
 import type { AccountStore } from './account-store';
 import type { RiskService } from './risk/risk.service';
+import type { EngineMetrics } from './metrics-port';
 import type { UserContextCache } from './user-context';
 
 const OPEN_STATES = [OrderStatus.PENDING, OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED];
@@ -39,10 +40,12 @@ export class Reconciler {
       symbol: string;
       logger: Logger;
       concurrency?: number;
+      metrics?: EngineMetrics;
     },
   ) {}
 
   async reconcileAll(): Promise<ReconcileSummary> {
+    const started = Date.now();
     const configs = await this.deps.orm.em.fork().find(UserExchangeConfig, {}, { ...WITHOUT_OWNER, populate: ['user', 'apiKeyEnc', 'apiSecretEnc'] });
     const limit = pLimit(this.deps.concurrency ?? 8);
     const summary: ReconcileSummary = { users: configs.length, ordersSettled: 0, tradesAdded: 0, failures: 0 };
@@ -61,6 +64,7 @@ export class Reconciler {
       ),
     );
     this.deps.logger.info(summary, 'reconciliation done');
+    this.deps.metrics?.reconciled(Date.now() - started, summary.ordersSettled + summary.tradesAdded);
     return summary;
   }
 

@@ -26,6 +26,7 @@ import { applyOrderResult } from './order-result';
 import { toExecutionEvent, toOrderEvent, toPositionEvent, toReportEvent } from './engine-events';
 import { FLAT_FIELDS, upsertPosition } from './position-upsert';
 import type { Candidate, SignalRouter } from './signal-router';
+import type { EngineMetrics } from './metrics-port';
 import type { UserContext, UserContextCache } from './user-context';
 
 export interface UserOutcome {
@@ -75,6 +76,7 @@ export class SignalExecutor {
       logger: Logger;
       options: SignalExecutorOptions;
       clock?: ExecutionClock;
+      metrics?: EngineMetrics;
     },
   ) {}
 
@@ -141,6 +143,7 @@ export class SignalExecutor {
       durationMs: Date.now() - started,
       results,
     };
+    this.deps.metrics?.signalExecuted(summary);
     this.publish(summary);
     this.deps.logger.info(
       { signalId: signal.id, action: signal.action, total: summary.total, placed: summary.placed, skipped: summary.skipped, failed: summary.failed, durationMs: summary.durationMs },

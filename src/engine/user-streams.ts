@@ -4,6 +4,7 @@ import { OWNER_FILTER } from '../entities/owner-filter';
 import { UserExchangeConfig } from '../entities/user-exchange-config.entity';
 import type { AccountStore } from './account-store';
 import type { UserDataStream } from './exchange/exchange-gateway';
+import type { EngineMetrics } from './metrics-port';
 import type { UserContextCache } from './user-context';
 
 /**
@@ -14,7 +15,7 @@ import type { UserContextCache } from './user-context';
 export class UserStreams {
   private readonly streams = new Map<string, { stamp: string; stream: UserDataStream }>();
 
-  constructor(private readonly deps: { orm: MikroORM; contexts: UserContextCache; store: AccountStore; logger: Logger }) {}
+  constructor(private readonly deps: { orm: MikroORM; contexts: UserContextCache; store: AccountStore; logger: Logger; metrics?: EngineMetrics }) {}
 
   /** Opens streams that are missing (new users, rebuilt contexts); closes those of users no longer valid. */
   async sync(): Promise<void> {
@@ -48,6 +49,7 @@ export class UserStreams {
         this.deps.logger.warn({ userId, err: (err as Error).message }, 'user-data stream could not open; REST reconciliation covers it');
       }
     }
+    this.deps.metrics?.streamsConnected(this.streams.size);
   }
 
   private async close(userId: string): Promise<void> {
@@ -58,5 +60,6 @@ export class UserStreams {
 
   async closeAll(): Promise<void> {
     await Promise.allSettled([...this.streams.keys()].map((id) => this.close(id)));
+    this.deps.metrics?.streamsConnected(0);
   }
 }

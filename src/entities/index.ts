@@ -1,5 +1,6 @@
 import { AuditLog } from './audit-log.entity';
 import { BalanceSnapshot } from './balance-snapshot.entity';
+import { Deployment } from './deployment.entity';
 import { EmailToken } from './email-token.entity';
 import { ExecutionReportRecord } from './execution-report.entity';
 import { Invoice } from './invoice.entity';
@@ -18,7 +19,7 @@ import { UserProfit } from './user-profit.entity';
 import { UserRiskState } from './user-risk-state.entity';
 
 export {
-  AuditLog, BalanceSnapshot, EmailToken, ExecutionReportRecord, Invoice, Order, PaperAccount, PaperFill,
+  AuditLog, BalanceSnapshot, Deployment, EmailToken, ExecutionReportRecord, Invoice, Order, PaperAccount, PaperFill,
   Position, RiskEvent, Session, Signal, Trade, User, UserExchangeConfig, UserExecution, UserProfit, UserRiskState,
 };
 
@@ -26,5 +27,6 @@ export {
 export const ENTITIES = [
   User, Session, EmailToken, UserExchangeConfig, UserRiskState, UserProfit, Signal, Order, Trade, Position,
   RiskEvent, UserExecution, ExecutionReportRecord, BalanceSnapshot, Invoice, AuditLog, PaperAccount, PaperFill,
+  Deployment,
 ];
 export * from './enums';

@@ -73,3 +73,41 @@ export class MemoryAttemptCounter implements AttemptCounter {
     this.counts.delete(key);
   }
 }
+
+/**
+ * Redis-backed, failing safe: while Redis does not answer, this node's memory
+ * counts decide. A Redis outage therefore narrows the lockout to a per-node
+ * one (at most `limit` tries per node per window, counted from the start of
+ * the outage) instead of lifting it or turning sign-in into an error.
+ */
+export class FailSafeAttemptCounter implements AttemptCounter {
+  constructor(
+    private readonly shared: AttemptCounter,
+    private readonly local: AttemptCounter,
+    /** False while the shared store is known to be away: no waiting on its retries. */
+    private readonly sharedUp: () => boolean,
+    private readonly onFallback: (err: Error) => void,
+  ) {}
+
+  async lockedFor(key: string): Promise<number> {
+    return (await this.tryShared((c) => c.lockedFor(key))) ?? this.local.lockedFor(key);
+  }
+
+  async fail(key: string): Promise<boolean> {
+    return (await this.tryShared((c) => c.fail(key))) ?? this.local.fail(key);
+  }
+
+  async reset(key: string): Promise<void> {
+    await Promise.all([this.tryShared((c) => c.reset(key)), this.local.reset(key)]);
+  }
+
+  private async tryShared<T>(op: (c: AttemptCounter) => Promise<T>): Promise<T | null> {
+    if (!this.sharedUp()) return null;
+    try {
+      return await op(this.shared);
+    } catch (err) {
+      this.onFallback(err as Error);
+      return null;
+    }
+  }
+}

@@ -6,6 +6,7 @@ import { BinanceExchangeInfoCache } from './binance-exchange-info-cache';
 import { BinanceFuturesGateway } from './binance-futures-gateway';
 import { BinanceTimeOffsets } from './binance-time-offsets';
 import { ExchangeTrafficControl, type TrafficControlOptions } from './exchange-traffic-control';
+import type { EngineMetrics } from '../metrics-port';
 
 export interface BinanceEndpoints {
   futuresUrl: string;
@@ -26,6 +27,7 @@ export interface BinanceGatewayFactoryOptions {
   timeoutMs?: number;
   recvWindow?: number;
   traffic?: ExchangeTrafficControl | TrafficControlOptions;
+  metrics?: Pick<EngineMetrics, 'pauseStarted'>;
 }
 
 /**
@@ -50,7 +52,7 @@ export class BinanceGatewayFactory {
   ) {
     this.traffic = options.traffic instanceof ExchangeTrafficControl
       ? options.traffic
-      : new ExchangeTrafficControl({ logger, ...options.traffic });
+      : new ExchangeTrafficControl({ logger, metrics: options.metrics, ...options.traffic });
   }
 
   static fromConfig(

@@ -10,6 +10,7 @@ import { UserRiskState } from '../../entities/user-risk-state.entity';
 import { notFound } from '../../errors/app-error';
 import type { EventBus } from '../../realtime/event-bus';
 import { Topic } from '../../realtime/topics';
+import type { EngineMetrics } from '../metrics-port';
 import type { AuditService } from '../../services/audit.service';
 import type { MailService } from '../../services/mail.service';
 import type { SignedInScope } from '../../services/scope';
@@ -78,6 +79,7 @@ export class RiskService {
       defaults: RiskLimits;
       logger: Logger;
       onChanged: (userId: string) => void;
+      metrics?: EngineMetrics;
     },
   ) {}
 
@@ -233,6 +235,7 @@ export class RiskService {
     this.deps.bus.publishToUser(Topic.RISK_STATE_CHANGED, userId, toRiskEvent(state, limits));
     this.deps.onChanged(userId);
     if (!locked) return;
+    this.deps.metrics?.riskLocked(state.lockKind ?? 'unknown');
     void this.deps.orm.em
       .fork()
       .findOne(User, { id: userId })
