@@ -23,7 +23,8 @@ export async function openDatabase(config: AppConfig, logger: Logger): Promise<D
   }
   let orm: MikroORM | null = null;
   try {
-    orm = await MikroORM.init(ormOptions(url));
+    const dbLogger = logger.child({ module: 'db' });
+    orm = await MikroORM.init(ormOptions(url, undefined, (level, message) => dbLogger[level](message)));
     const { deploymentId } = await migrateUnderLock(orm, url, logger);
     const opened = orm;
     return {
