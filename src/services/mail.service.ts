@@ -17,7 +17,8 @@ export class MailService {
   private readonly transport: Transporter | null;
 
   constructor(
-    private readonly options: { smtpUrl?: string; from: string; dataDir: string },
+    /** logBodies: demo mode shows the mail in the log; never in production, where bodies carry tokens. */
+    private readonly options: { smtpUrl?: string; from: string; dataDir: string; logBodies?: boolean },
     private readonly logger: Logger,
   ) {
     this.transport = options.smtpUrl ? nodemailer.createTransport(options.smtpUrl) : null;
@@ -35,7 +36,8 @@ export class MailService {
     await writeFile(file, `From: ${this.options.from}\nTo: ${message.to}\nSubject: ${message.subject}\n\n${message.text}\n`, {
       mode: 0o600,
     });
-    this.logger.info({ to: message.to, subject: message.subject, file, body: message.text }, 'mail (no SMTP_URL: written to file)');
+    const body = this.options.logBodies === false ? undefined : message.text;
+    this.logger.info({ to: message.to, subject: message.subject, file, body }, 'mail (no SMTP_URL: written to file)');
   }
 
   close(): void {
