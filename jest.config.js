@@ -16,5 +16,8 @@ module.exports = {
   transform: { '^.+\\.(t|j)s$': ['@swc/jest', swc] },
   transformIgnorePatterns: ['/node_modules/(?!(p-limit|yocto-queue|jose|trading-signals)/)'],
   setupFiles: ['<rootDir>/test/support/setup-env.ts'],
+  // PostgreSQL on 127.0.0.1:5432 when it answers, an embedded one otherwise (test/support/global-setup.ts).
+  globalSetup: '<rootDir>/test/support/global-setup.ts',
+  globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   testTimeout: 30000,
 };

@@ -16,7 +16,10 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const logger = createLogger(config.LOG_LEVEL);
+  // Readable lines for a developer at a terminal; JSON wherever logs are collected.
+  const logger = createLogger(config.LOG_LEVEL, undefined, { pretty: !config.production && process.stdout.isTTY === true });
+  // Last resort (ASVS 16.5.4): a stray rejection is logged, not allowed to end every user's trading.
+  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection (kept running)'));
   const app = await createApp(config, logger);
   logger.info({ url: app.url }, `GraphQL ready at ${app.url}`);
 

@@ -41,11 +41,13 @@ export function accountPages(deps: {
   orm: MikroORM;
   emailVerification: Pick<EmailVerificationService, 'followLink'>;
   passwordResets: Pick<PasswordResetService, 'inspect' | 'attempt'>;
+  /** The client's address for audit rows, through trusted proxies only (TRUST_PROXY). */
+  clientIp: (req: Request) => string | null;
   logger: Logger;
 }): Router {
   const pages = new AccountPageRenderer();
   const router = express.Router();
-  const scopeOf = (req: Request): Scope => ({ em: deps.orm.em.fork(), actor: null, ip: req.ip ?? null });
+  const scopeOf = (req: Request): Scope => ({ em: deps.orm.em.fork(), actor: null, ip: deps.clientIp(req) });
   const tokenOf = (value: unknown) => (typeof value === 'string' ? value : '');
 
   const send = (res: Response, status: number, html: string) => {

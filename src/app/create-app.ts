@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
+import cors from 'cors';
 import express from 'express';
 import type { Logger } from 'pino';
 import type { AppConfig } from '../config/app-config';
@@ -23,6 +24,9 @@ import type { Engine } from '../engine/engine';
 import type { Clock } from '../engine/ports';
 import { LEADER_FLAG, registerAppJobs } from '../jobs/app-jobs';
 import { JobScheduler } from '../jobs/job-scheduler';
+import { clientAddress, compileTrustProxy, originPolicy } from './client-address';
+import { metricsGuard, withRequestId } from './http-middleware';
+import { defaultRedisPrefix } from '../realtime/redis-prefix';
 
 export interface App {
   url: string;
@@ -41,11 +45,14 @@ export interface AppOptions {
 
 export async function createApp(config: AppConfig, logger: Logger, options: AppOptions = {}): Promise<App> {
   const db: Database = await openDatabase(config, logger);
-  const bus = createEventBus(config.REDIS_URL);
+  const redisPrefix = config.REDIS_PREFIX ?? defaultRedisPrefix(db.deploymentId);
+  if (config.REDIS_URL) logger.info({ redisPrefix }, 'Redis keys and channels of this deployment carry this prefix');
+  const bus = createEventBus({ redisUrl: config.REDIS_URL, prefix: redisPrefix, logger });
+  const metrics = new AppMetrics();
   let engine: Engine | null = null;
   // Leader-only jobs (the reconciliation) are fetched only while this node leads the strategy.
   const jobs = new JobScheduler({ connectionString: db.url, logger, forbiddenFlags: () => (engine?.leading ? null : [LEADER_FLAG]) });
-  const services = createServices({ config, logger, orm: db.orm, bus, jobs, databaseUrl: db.url, clock: options.clock });
+  const services = createServices({ config, logger, orm: db.orm, bus, jobs, databaseUrl: db.url, clock: options.clock, redisPrefix, metrics });
   engine = services.engine;
   const stopping: Array<() => Promise<void>> = [];
   try {
@@ -68,8 +75,9 @@ export async function createApp(config: AppConfig, logger: Logger, options: AppO
     const app = express();
     app.disable('x-powered-by');
     const httpServer = createServer(app);
-    const sockets = attachSocketServer(httpServer, schema, services, formatError);
-    const wsConnections = () => sockets.connections();
+    const trustProxy = compileTrustProxy(config.TRUST_PROXY);
+    const originAllowed = originPolicy(config.CORS_ORIGINS, config.production);
+    const sockets = attachSocketServer(httpServer, schema, services, formatError, { trustProxy, originAllowed });
     const armor = apolloArmor();
     const apollo = new ApolloServer<GraphQLContext>({
       schema,
@@ -93,29 +101,40 @@ export async function createApp(config: AppConfig, logger: Logger, options: AppO
     await apollo.start();
     stopping.push(() => apollo.stop());
 
-    const metrics = new AppMetrics(bus);
-    stopping.push(() => metrics.close());
-    app.get('/metrics', async (_req, res) => {
-      metrics.sockets.set(wsConnections());
+    metrics.observe({
+      traffic: services.binance.traffic,
+      leading: () => services.engine.leading,
+      lastPriceAt: () => services.prices.updatedAt(config.STRATEGY_SYMBOL),
+      sockets: () => sockets.connections(),
+      bus,
+    });
+    app.get('/metrics', metricsGuard(config, logger), async (_req, res) => {
       res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
     });
     app.get('/healthz', (_req, res) => {
       res.json({ status: 'ok' });
     });
     app.get('/readyz', async (_req, res) => {
-      const [database, busOk] = await Promise.all([
-        db.orm.isConnected().catch(() => false),
-        bus.ping(),
-      ]);
+      // Bounded: a dependency that hangs makes the node unready, not the probe stuck.
+      const [database, busOk] = await Promise.all([within(2000, db.orm.isConnected()), within(2000, bus.ping())]);
       res.status(database && busOk ? 200 : 503).json({ status: database && busOk ? 'ready' : 'unavailable', database, bus: busOk });
     });
-    app.use(accountPages({ ...services, logger: logger.child({ module: 'account-pages' }) }));
+    app.use(accountPages({ ...services, clientIp: (req) => clientAddress(req, trustProxy), logger: logger.child({ module: 'account-pages' }) }));
     app.use(
       '/graphql',
+      cors({
+        origin: (origin, callback) => callback(null, origin === undefined || originAllowed(origin)),
+        methods: ['GET', 'POST'],
+        allowedHeaders: ['content-type', 'authorization', 'apollo-require-preflight', 'x-apollo-operation-name'],
+        exposedHeaders: ['x-request-id'],
+        maxAge: 600,
+      }),
       express.json({ limit: '100kb' }),
       documentLimits,
+      // After the body parser: its stream callbacks would lose the request's log context.
+      withRequestId(logger.child({ module: 'http' })),
       expressMiddleware(apollo, {
-        context: ({ req }) => httpContext(services, req.headers.authorization, req.ip ?? null),
+        context: ({ req }) => httpContext(services, req.headers.authorization, clientAddress(req, trustProxy)),
       }),
     );
     app.use(jsonErrorHandler(logger.child({ module: 'http' })));
@@ -152,4 +171,15 @@ export async function createApp(config: AppConfig, logger: Logger, options: AppO
     await db.close();
     throw err;
   }
+}
+
+/** The promise's value, or false when it rejects or takes longer than `ms`. */
+function within(ms: number, promise: Promise<boolean>): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise.catch(() => false),
+    new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
 }

@@ -1,6 +1,6 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import Decimal from 'decimal.js';
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
 import type { Logger } from 'pino';
 import type { AppConfig } from '../config/app-config';
 import { Engine, USER_CHANGED_TOPIC } from '../engine/engine';
@@ -14,6 +14,9 @@ import type { Ledger } from '../engine/ledger/ledger';
 import type { JobScheduler } from '../jobs/job-scheduler';
 import { bridgeEngineToBus } from '../realtime/engine-bridge';
 import type { EventBus } from '../realtime/event-bus';
+import { closeRedis, createRedisClient } from '../realtime/redis-connection';
+import { noEngineMetrics, type EngineMetrics } from '../engine/metrics-port';
+import { RateLimits, type LimitRule } from '../services/rate-limits';
 import { AuditService } from '../services/audit.service';
 import { AuthService } from '../services/auth.service';
 import { createAuthLimits } from '../services/auth-limits';
@@ -36,7 +39,6 @@ import { EmailVerificationService } from '../services/email-verification.service
 import { MailRenderer } from '../services/notifications/mail-renderer';
 import { NotificationService } from '../services/notifications/notification.service';
 import { PasswordResetService } from '../services/password-reset.service';
-import { RateLimits } from '../services/rate-limits';
 import { PasswordGuessGuard } from '../services/password-guesses';
 
 /** Everything resolvers and jobs call, built once per process. */
@@ -45,9 +47,13 @@ export interface Services {
   logger: Logger;
   orm: MikroORM;
   bus: EventBus;
+  /** Shared counters; every key it writes carries the deployment's prefix (ioredis keyPrefix). */
   redis: Redis | null;
   /** The cluster's job queue and periodic work (graphile-worker on PostgreSQL). */
   jobs: JobScheduler;
+  /** Named per-key limits on the shared Redis (per-node memory while Redis is away). */
+  rateLimits<Name extends string>(scope: string, rules: Record<Name, LimitRule>): RateLimits<Name>;
+  metrics: EngineMetrics;
   tokens: TokenService;
   mail: MailService;
   audit: AuditService;
@@ -77,17 +83,31 @@ export interface Services {
 }
 
 export function createServices(deps: {
-  config: AppConfig; logger: Logger; orm: MikroORM; bus: EventBus; jobs: JobScheduler; databaseUrl: string; clock?: Clock;
+  config: AppConfig;
+  logger: Logger;
+  orm: MikroORM;
+  bus: EventBus;
+  jobs: JobScheduler;
+  databaseUrl: string;
+  clock?: Clock;
+  /** Prefix of every Redis key and channel of this deployment. */
+  redisPrefix?: string;
+  metrics?: EngineMetrics;
 }): Services {
   const { config, logger, orm, bus, jobs } = deps;
-  const redis = config.REDIS_URL ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 }) : null;
+  const metrics = deps.metrics ?? noEngineMetrics;
+  const redisPrefix = deps.redisPrefix ?? 'btc-saas';
+  const redis = config.REDIS_URL
+    ? createRedisClient(config.REDIS_URL, { name: `${redisPrefix}:counters`, logger: logger.child({ module: 'redis' }), keyPrefix: `${redisPrefix}:` })
+    : null;
+  const rateLimits = <Name extends string>(scope: string, rules: Record<Name, LimitRule>) => new RateLimits<Name>(redis, scope, rules);
   const authLimits = createAuthLimits(redis, {
     networkFailures: config.AUTH_NETWORK_FAILURE_LIMIT,
     globalFailures: config.AUTH_GLOBAL_FAILURE_LIMIT,
     signupNetwork: config.SIGNUP_NETWORK_LIMIT,
   });
   const tokens = new TokenService(config.secrets.jwtSecret);
-  const mail = new MailService({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM, dataDir: config.dataDir }, logger.child({ module: 'mail' }));
+  const mail = new MailService({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM, dataDir: config.dataDir, logBodies: !config.production }, logger.child({ module: 'mail' }));
   const audit = new AuditService();
   const cipher = new KeyCipher(config.secrets.masterKey, config.secrets.masterKeyPrevious);
   const notifier = new NotificationService({
@@ -95,7 +115,7 @@ export function createServices(deps: {
   });
   notifier.registerTasks(jobs);
   const emailTokens = new EmailTokenService();
-  const accountLimits = new RateLimits(redis, 'accounts', ACCOUNT_LIMITS);
+  const accountLimits = rateLimits('accounts', ACCOUNT_LIMITS);
   // Called only after `auth` exists: a session ending is announced on the bus like every other.
   const sessions = { announceRevoked: (event: Parameters<AuthService['announceRevoked']>[0]) => auth.announceRevoked(event) };
   const emailChange = new EmailChangeService({ tokens: emailTokens, audit, notifier, limits: accountLimits, guesses: new PasswordGuessGuard(authLimits), sessions });
@@ -157,6 +177,7 @@ export function createServices(deps: {
       riskNotifier: notifier,
       userChanged,
       clock: deps.clock,
+      metrics,
     },
   );
   bridgeEngineToBus(engine.events, bus);
@@ -178,7 +199,7 @@ export function createServices(deps: {
   const risk = new RiskService(engine.risk);
   const adminConsole = new AdminConsoleService({ users, exchangeConfigs, risk, trading, billing: new TableBillingReader(), audit });
   return {
-    config, logger, orm, bus, redis, jobs, tokens, mail, audit, auth, users, cipher, exchangeConfigs, keyReverification, signals,
+    config, logger, orm, bus, redis, jobs, rateLimits, metrics, tokens, mail, audit, auth, users, cipher, exchangeConfigs, keyReverification, signals,
     trading,
     risk,
     engine,
@@ -197,5 +218,5 @@ export async function closeServices(services: Services): Promise<void> {
   services.mail.close();
   await services.contexts.closeAll();
   services.binance.close();
-  await services.redis?.quit().catch(() => undefined);
+  if (services.redis) await closeRedis(services.redis);
 }

@@ -1,43 +1,94 @@
-import type { Server } from 'node:http';
-import { GraphQLError, getOperationAST, validate, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, Server } from 'node:http';
+import {
+  execute,
+  GraphQLError,
+  getOperationAST,
+  subscribe,
+  validate,
+  type ExecutionArgs,
+  type GraphQLFormattedError,
+  type GraphQLSchema,
+} from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from 'pino';
+import { logContext } from '../config/log-context';
 import { AppError } from '../errors/app-error';
 import { Topic } from '../realtime/topics';
 import type { SessionRevokedEvent } from '../services/auth.service';
 import type { Actor } from '../services/scope';
+import { clientAddress, type TrustProxy } from './client-address';
 import { checkStorableText, parseLimited } from './graphql-input-checks';
-import { socketValidationRules } from './graphql-limits';
+import { hideSuggestions, socketValidationRules } from './graphql-limits';
 import { bearerToken, contextFor } from './request-context';
 import type { Services } from './services';
 
 const MAX_SUBSCRIPTIONS_PER_SOCKET = 50;
+/** Open sockets one user may hold on one node: a few tabs and devices, not a flood. */
+export const MAX_SOCKETS_PER_USER = 10;
+/** Handshakes per client address per minute (each one may cost a token check against the database). */
+export const MAX_HANDSHAKES_PER_MINUTE = 60;
 
 type SocketExtra = {
   socket: WebSocket;
-  request: { socket: { remoteAddress?: string } };
+  request: IncomingMessage;
   actor?: Actor;
+  token?: string;
+  ip?: string | null;
+  connId?: string;
   expiryTimer?: NodeJS.Timeout;
 };
 
+export interface SocketServerOptions {
+  trustProxy: TrustProxy;
+  /** Browser origins allowed to open a socket (CORS_ORIGINS); a client sending no Origin is not a browser page. */
+  originAllowed: (origin: string) => boolean;
+}
+
 /**
- * graphql-ws on the HTTP server's port and path. The connection is
- * authenticated once at connection_init (4401 without a valid token, 4403 for
- * an account that may not connect), closed when its token expires or its
- * session is revoked anywhere in the cluster, and every operation gets the
- * same validation limits as HTTP.
+ * graphql-ws on the HTTP server's port and path. The handshake is refused for
+ * a browser origin not in CORS_ORIGINS and past a per-address rate; the
+ * connection is authenticated once at connection_init (4401 without a valid
+ * token, 4403 for an account that may not connect, 4429 past the per-user cap),
+ * closed when its token expires or its session is revoked anywhere in the
+ * cluster (and re-checked when Redis comes back, in case a revocation was
+ * lost), and every operation gets the same validation limits as HTTP.
  */
 export function attachSocketServer(
   httpServer: Server,
   schema: GraphQLSchema,
   services: Services,
   formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError,
+  options: SocketServerOptions,
 ) {
   const logger: Logger = services.logger.child({ module: 'ws' });
-  const rules = socketValidationRules(services.config.production);
-  const wss = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: 64 * 1024 });
+  const production = services.config.production;
+  const rules = socketValidationRules(production);
+  const handshakes = services.rateLimits('ws', {
+    handshake: { points: MAX_HANDSHAKES_PER_MINUTE, windowSeconds: 60, message: 'Too many connection attempts' },
+  });
+  const wss = new WebSocketServer({
+    server: httpServer,
+    path: '/graphql',
+    maxPayload: 64 * 1024,
+    verifyClient: ({ origin, req }, accept) => {
+      if (origin && !options.originAllowed(origin)) {
+        logger.warn({ origin }, 'socket refused: origin not allowed');
+        accept(false, 403, 'Origin not allowed');
+        return;
+      }
+      const ip = clientAddress(req, options.trustProxy) ?? 'unknown';
+      handshakes.consume('handshake', ip).then(
+        () => accept(true),
+        (err) => {
+          if (!(err instanceof AppError)) logger.error({ err }, 'socket rate limit failed');
+          accept(false, 429, 'Too many connection attempts');
+        },
+      );
+    },
+  });
   const byUser = new Map<string, Set<SocketExtra>>();
 
   const forget = (extra: SocketExtra) => {
@@ -45,29 +96,50 @@ export function attachSocketServer(
     if (extra.actor) byUser.get(extra.actor.id)?.delete(extra);
   };
 
-  const format = (errors: readonly GraphQLError[]) => errors.map((e) => formatError(e.toJSON(), e));
+  // Suggestions ("Did you mean …") name fields a production schema does not disclose, as on HTTP.
+  const format = (errors: readonly GraphQLError[]) =>
+    errors.map((e) => {
+      const out = formatError(e.toJSON(), e);
+      return production ? { ...out, message: hideSuggestions(out.message) } : out;
+    });
+
+  // Each operation runs with its own request id in every log line it writes.
+  const inOperation = (run: (args: ExecutionArgs) => ReturnType<typeof execute> | ReturnType<typeof subscribe>) => (args: ExecutionArgs) =>
+    logContext.run({ reqId: randomUUID(), connId: (args.contextValue as { connId?: string } | undefined)?.connId }, () => run(args));
 
   const cleanup = useServer<Record<string, unknown> | undefined, SocketExtra>(
     {
       schema,
+      execute: inOperation(execute) as never,
+      subscribe: inOperation(subscribe) as never,
       onConnect: async (ctx) => {
+        const extra = ctx.extra;
+        extra.connId = randomUUID();
+        extra.ip = clientAddress(extra.request, options.trustProxy);
         const token = bearerToken(ctx.connectionParams?.authorization);
         if (!token) {
-          ctx.extra.socket.close(CloseCode.Unauthorized, 'Unauthorized');
+          extra.socket.close(CloseCode.Unauthorized, 'Unauthorized');
           return false;
         }
         try {
           const actor = await services.auth.authenticate(services.orm.em.fork(), token);
-          ctx.extra.actor = actor;
-          if (!byUser.has(actor.id)) byUser.set(actor.id, new Set());
-          byUser.get(actor.id)!.add(ctx.extra);
+          const open = byUser.get(actor.id) ?? new Set<SocketExtra>();
+          if (open.size >= MAX_SOCKETS_PER_USER) {
+            logger.warn({ userId: actor.id, connId: extra.connId, open: open.size }, 'socket refused: per-user cap reached');
+            extra.socket.close(CloseCode.TooManyInitialisationRequests, 'Too many open connections for this user');
+            return false;
+          }
+          extra.actor = actor;
+          extra.token = token;
+          open.add(extra);
+          byUser.set(actor.id, open);
           const ttl = Math.min(actor.expiresAt.getTime() - Date.now(), 2 ** 31 - 1);
-          ctx.extra.expiryTimer = setTimeout(() => ctx.extra.socket.close(CloseCode.Unauthorized, 'Token expired'), ttl);
-          ctx.extra.expiryTimer.unref();
+          extra.expiryTimer = setTimeout(() => extra.socket.close(CloseCode.Unauthorized, 'Token expired'), ttl);
+          extra.expiryTimer.unref();
           return true;
         } catch (err) {
-          if (!(err instanceof AppError)) logger.error({ err }, 'socket authentication failed');
-          ctx.extra.socket.close(CloseCode.Unauthorized, 'Unauthorized');
+          if (!(err instanceof AppError)) logger.error({ err, connId: extra.connId }, 'socket authentication failed');
+          extra.socket.close(CloseCode.Unauthorized, 'Unauthorized');
           return false;
         }
       },
@@ -92,7 +164,7 @@ export function attachSocketServer(
           document,
           variableValues: payload.variables,
           operationName: payload.operationName,
-          contextValue: contextFor(services, actor, ctx.extra.request.socket.remoteAddress ?? null),
+          contextValue: { ...contextFor(services, actor, ctx.extra.ip ?? null), connId: ctx.extra.connId },
         };
       },
       onError: (_ctx, _id, _payload, errors) => format(errors),
@@ -102,19 +174,34 @@ export function attachSocketServer(
     wss,
   );
 
+  const close = (extra: SocketExtra) => {
+    extra.socket.close(CloseCode.Forbidden, 'Session revoked');
+    forget(extra);
+  };
+
   // Logout, password change or suspension on any node ends this node's sockets too.
   const revocations = services.bus.subscribe<SessionRevokedEvent>(Topic.SESSION_REVOKED);
   void (async () => {
     for await (const event of revocations) {
       for (const extra of byUser.get(event.userId) ?? []) {
         const ended = event.sessionId ? extra.actor?.sessionId === event.sessionId : extra.actor?.sessionId !== event.keepSessionId;
-        if (ended) {
-          extra.socket.close(CloseCode.Forbidden, 'Session revoked');
-          forget(extra);
-        }
+        if (ended) close(extra);
       }
     }
   })().catch((err) => logger.error({ err }, 'session revocation listener stopped'));
+
+  // A revocation published while Redis was away never arrived: check every open socket's token again.
+  services.bus.onReconnect(() => {
+    for (const set of byUser.values()) {
+      for (const extra of set) {
+        if (!extra.token) continue;
+        services.auth.authenticate(services.orm.em.fork(), extra.token).catch((err) => {
+          if (err instanceof AppError) close(extra);
+          else logger.warn({ err: (err as Error).message, connId: extra.connId }, 'socket re-check after reconnect failed');
+        });
+      }
+    }
+  });
 
   return {
     connections: () => [...byUser.values()].reduce((n, set) => n + set.size, 0),

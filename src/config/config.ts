@@ -1,3 +1,4 @@
+import proxyAddr from 'proxy-addr';
 import { z } from 'zod';
 
 const bool = z
@@ -56,7 +57,18 @@ const envSchema = z.object({
   PROFIT_SHARE_MODE: z.enum(['daily', 'high_water_mark'], { message: 'must be daily or high_water_mark' }).default('daily'),
   REQUIRE_IP_WHITELIST: bool.default(false),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  CORS_ORIGINS: z
+    .string()
+    .transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean))
+    .refine((list) => list.every(isOrigin), { message: 'must be comma-separated origins like https://app.example.com' })
+    .optional(),
+  TRUST_PROXY: z
+    .string()
+    .refine(isTrustProxy, { message: 'must be true, false, a hop count or a comma-separated list of addresses/CIDRs' })
+    .default('false'),
   // Not in ENV.md's table yet: documented in the README.
+  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be 1-64 letters, digits or _ . : -').optional(),
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   RISK_MAX_DRAWDOWN: ratio.default(0.2),
   RISK_MAX_DAILY_LOSS_PCT: ratio.default(0.05),
   RISK_MAX_WEEKLY_LOSS_PCT: ratio.default(0.1),
@@ -67,6 +79,30 @@ const envSchema = z.object({
   AUTH_GLOBAL_FAILURE_LIMIT: int(1, 10_000_000).default(300),
   SIGNUP_NETWORK_LIMIT: int(1, 1_000_000).default(20),
 });
+
+function isOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === value;
+  } catch {
+    return false;
+  }
+}
+
+function isTrustProxy(value: string): boolean {
+  if (/^(true|false|\d{1,2})$/.test(value)) return true;
+  try {
+    proxyAddr.compile(value.split(',').map((v) => v.trim()));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function isLocalHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  return host === 'localhost' || host.endsWith('.localhost') || host === '0.0.0.0' || host === '::1' || host === '::' || /^127\./.test(host);
+}
 
 export type RawConfig = z.infer<typeof envSchema>;
 
@@ -87,8 +123,12 @@ export function parseEnv(env: NodeJS.ProcessEnv): RawConfig {
   }
   const cfg = result.data;
   if (cfg.NODE_ENV === 'production') {
-    for (const name of ['MASTER_KEY', 'JWT_SECRET', 'DATABASE_URL'] as const) {
+    // SMTP_URL too: without it mails (verification and reset tokens) would go to the log.
+    for (const name of ['MASTER_KEY', 'JWT_SECRET', 'DATABASE_URL', 'SMTP_URL', 'PUBLIC_URL'] as const) {
       if (!cfg[name]) throw new ConfigError(name, 'is required when NODE_ENV=production');
+    }
+    if (isLocalHost(new URL(cfg.PUBLIC_URL!).hostname)) {
+      throw new ConfigError('PUBLIC_URL', 'must be the public address users reach, not a local one, when NODE_ENV=production');
     }
   }
   if ((cfg.ADMIN_EMAIL && !cfg.ADMIN_PASSWORD) || (!cfg.ADMIN_EMAIL && cfg.ADMIN_PASSWORD)) {

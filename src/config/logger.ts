@@ -1,4 +1,6 @@
+import { hostname } from 'node:os';
 import pino, { type Logger } from 'pino';
+import { logContext } from './log-context';
 
 /** Paths pino blanks wherever they appear in a log object. */
 export const REDACT_PATHS = [
@@ -10,14 +12,39 @@ export const REDACT_PATHS = [
   'signature', '*.signature', 'masterKey', 'jwtSecret', 'secrets', '*.secrets',
 ];
 
-export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
-  return pino(
-    {
-      level,
-      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-      base: { service: 'btc-saas' },
-      timestamp: pino.stdTimeFunctions.isoTime,
-    },
-    destination,
-  );
+export interface LoggerOptions {
+  /** Human-readable lines (pino-pretty, a development dependency) instead of JSON. */
+  pretty?: boolean;
+}
+
+/**
+ * JSON lines with hostname, pid and, inside a request or socket operation,
+ * its request id. `pretty` is for a developer's terminal: pino-pretty is a
+ * development dependency, so a production install never loads it, and where
+ * it is missing the logs stay JSON.
+ */
+export function createLogger(level: string, destination?: pino.DestinationStream, options: LoggerOptions = {}): Logger {
+  const pinoOptions: pino.LoggerOptions = {
+    level,
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    base: { service: 'btc-saas', hostname: hostname(), pid: process.pid },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    mixin: () => ({ ...logContext.getStore() }),
+  };
+  if (options.pretty) {
+    const pretty = loadPrettyPrinter();
+    if (pretty) return pino(pinoOptions, pretty({ colorize: !destination, sync: true, ignore: 'service', destination: destination ?? 1 }));
+  }
+  return pino(pinoOptions, destination);
+}
+
+type PrettyFactory = (options: Record<string, unknown>) => pino.DestinationStream;
+
+function loadPrettyPrinter(): PrettyFactory | null {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require('pino-pretty') as PrettyFactory;
+  } catch {
+    return null;
+  }
 }

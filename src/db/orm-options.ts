@@ -6,7 +6,7 @@ import { ENTITIES } from '../entities';
 const projectRoot = path.resolve(__dirname, __filename.endsWith('.ts') ? '../..' : '../../..');
 
 /** One place for the ORM options, shared by the server, the CLI and the tests. */
-export function ormOptions(clientUrl: string, debugLogger?: (message: string) => void) {
+export function ormOptions(clientUrl: string, debugLogger?: (message: string) => void, driverLog?: (level: 'warn' | 'error', message: string) => void) {
   const runningTs = __filename.endsWith('.ts');
   return defineConfig({
     clientUrl,
@@ -28,6 +28,19 @@ export function ormOptions(clientUrl: string, debugLogger?: (message: string) =>
       snapshot: false,
       silent: true,
     },
+    // knex writes connection trouble to the console unless given a logger: into ours, as JSON lines.
+    ...(driverLog
+      ? {
+          driverOptions: {
+            log: {
+              warn: (m: unknown) => driverLog('warn', String(m)),
+              error: (m: unknown) => driverLog('error', String(m)),
+              deprecate: () => undefined,
+              debug: () => undefined,
+            },
+          },
+        }
+      : {}),
     debug: debugLogger ? ['query'] : false,
     logger: debugLogger,
   });

@@ -18,6 +18,7 @@ import { UserContextCache } from './execution/user-context';
 import { BinanceConversionRates } from './exchange/binance-conversion-rates';
 import { Ledger } from './ledger/ledger';
 import type { AuditTrail, Clock, ClusterChannel, CredentialCipher, KeyHealth, RiskNotifier, SignalStore } from './ports';
+import { noEngineMetrics, type EngineMetrics } from './metrics-port';
 import { RiskMonitor } from './risk/risk-monitor';
 import type { RiskLimits } from './risk/risk-guard';
 import { SignalRouter } from './routing/signal-router';
@@ -53,6 +54,8 @@ export interface EngineDeps {
   userChanged(userId: string): void;
   /** Business time (UTC days and weeks); tests move it. */
   clock?: Clock;
+  /** Counters the engine bumps where things happen (the app's Prometheus metrics). */
+  metrics?: EngineMetrics;
 }
 
 /**
@@ -81,7 +84,8 @@ export class Engine {
     const { orm, logger } = deps;
     const engineLogger = logger.child({ module: 'engine' });
     this.events = new EngineEvents(engineLogger);
-    this.binance = new BinanceGatewayFactory(settings.binance, logger.child({ module: 'binance' }));
+    const metrics = deps.metrics ?? noEngineMetrics;
+    this.binance = new BinanceGatewayFactory(settings.binance, logger.child({ module: 'binance' }), { metrics });
     const paperHub = new PaperUserDataHub();
     this.opener = new ConfigGatewayOpener({
       cipher: deps.cipher,
@@ -96,7 +100,7 @@ export class Engine {
     });
     this.risk = new RiskMonitor({
       orm, events: this.events, notifier: deps.riskNotifier, audit: deps.audit, defaults: settings.riskDefaults,
-      logger: logger.child({ module: 'risk' }), onChanged: deps.userChanged, clock: deps.clock,
+      logger: logger.child({ module: 'risk' }), onChanged: deps.userChanged, clock: deps.clock, metrics,
     });
     const placer = new OrderPlacer({
       clock: systemClock,
@@ -105,12 +109,13 @@ export class Engine {
     }, DEFAULT_PLACEMENT_POLICY);
     this.executor = new SignalExecutor({
       orm, router: new SignalRouter(), ledger: this.ledger, contexts: this.contexts, placer, prices: this.prices, risk: this.risk,
-      keyHealth: deps.keyHealth, logger: engineLogger, options: settings.execution,
+      keyHealth: deps.keyHealth, logger: engineLogger, options: settings.execution, metrics,
     });
-    this.streams = new UserStreams({ orm, contexts: this.contexts, ledger: this.ledger, keyHealth: deps.keyHealth, logger: logger.child({ module: 'user-streams' }) });
+    this.streams = new UserStreams({ orm, contexts: this.contexts, ledger: this.ledger, keyHealth: deps.keyHealth, logger: logger.child({ module: 'user-streams' }), metrics });
     this.reconciler = new Reconciler({
       orm, contexts: this.contexts, ledger: this.ledger, keyHealth: deps.keyHealth, streams: this.streams,
       symbol: settings.strategy.symbol, logger: logger.child({ module: 'reconciler' }),
+      onPass: (summary) => metrics.reconciled(summary.durationMs, summary.ordersSettled + summary.tradesAdded + summary.movementsAdded),
     });
     this.leaderWork = new LeaderWork({ reconciler: this.reconciler, streams: this.streams, logger: logger.child({ module: 'leader-work' }) });
   }

@@ -1,6 +1,7 @@
 import { AccountMovement } from './account-movement.entity';
 import { AuditLog } from './audit-log.entity';
 import { BalanceSnapshot } from './balance-snapshot.entity';
+import { Deployment } from './deployment.entity';
 import { EmailToken } from './email-token.entity';
 import { ExecutionReportRecord } from './execution-report.entity';
 import { Invoice } from './invoice.entity';
@@ -21,7 +22,7 @@ import { UserProfit } from './user-profit.entity';
 import { UserRiskState } from './user-risk-state.entity';
 
 export {
-  AccountMovement, AuditLog, BalanceSnapshot, EmailToken, ExecutionReportRecord, Invoice, JobRun, Order, PaperAccount, PaperFill,
+  AccountMovement, AuditLog, BalanceSnapshot, Deployment, EmailToken, ExecutionReportRecord, Invoice, JobRun, Order, PaperAccount, PaperFill,
   Position, RiskEvent, Session, Signal, Trade, User, UserExchangeConfig, UserExecution, UserProfit, UserRiskState,
   UserKnownIp,
 };
@@ -30,6 +31,6 @@ export {
 export const ENTITIES = [
   User, Session, EmailToken, UserExchangeConfig, UserRiskState, UserProfit, Signal, Order, Trade, Position,
   RiskEvent, UserExecution, ExecutionReportRecord, BalanceSnapshot, Invoice, AuditLog, PaperAccount, PaperFill, JobRun,
-  AccountMovement, UserKnownIp,
+  AccountMovement, UserKnownIp, Deployment,
 ];
 export * from './enums';

@@ -10,7 +10,7 @@ import { User } from './user.entity';
 @OwnedByUser()
 @Unique({ properties: ['user', 'symbol'] })
 export class Position {
-  [OptionalProps]?: 'id' | 'side' | 'quantity' | 'entryPrice' | 'markPrice' | 'unrealizedPnl' | 'leverage' | 'openedByStrategy' | 'closePending' | 'cycleQty' | 'cycleRealizedPnl' | 'cycleCommission' | 'cycleFills' | 'cycleStartedAt' | 'lastFillAt' | 'updatedAt';
+  [OptionalProps]?: 'id' | 'side' | 'quantity' | 'entryPrice' | 'markPrice' | 'unrealizedPnl' | 'leverage' | 'openedByStrategy' | 'closePending' | 'cycleQty' | 'cycleRealizedPnl' | 'cycleCommission' | 'cycleFills' | 'cycleStartedAt' | 'lastFillAt' | 'busyUntil' | 'busyBy' | 'updatedAt';
 
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
@@ -72,6 +72,17 @@ export class Position {
   /** Exchange time of the newest fill counted in the cycle: a snapshot older than this is stale. */
   @Property({ type: 'timestamptz', nullable: true })
   lastFillAt: Date | null = null;
+
+  /**
+   * One signal at a time per account and symbol, on any node: the task that
+   * holds this lease decides, sizes and places; another waits for it and then
+   * reads the position it left. Expires by itself if its holder dies.
+   */
+  @Property({ type: 'timestamptz', nullable: true })
+  busyUntil: Date | null = null;
+
+  @Property({ type: 'varchar', length: 80, nullable: true })
+  busyBy: string | null = null;
 
   @Property({ type: 'timestamptz', onUpdate: () => new Date() })
   updatedAt: Date = new Date();

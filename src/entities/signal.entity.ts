@@ -21,7 +21,7 @@ export interface StoredVote {
     "create unique index \"signals_strategy_candle_action_unique\" on \"signals\" (\"symbol\", \"interval\", \"candle_time\", \"action\") where \"source\" = 'STRATEGY'",
 })
 export class Signal {
-  [OptionalProps]?: 'name' | 'id' | 'interval' | 'referencePrice' | 'votes' | 'candleTime' | 'reason' | 'createdBy' | 'createdAt';
+  [OptionalProps]?: 'name' | 'id' | 'interval' | 'referencePrice' | 'votes' | 'candleTime' | 'reason' | 'createdBy' | 'idempotencyKey' | 'createdAt';
 
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
@@ -57,6 +57,10 @@ export class Signal {
   /** The admin who broadcast a manual signal. */
   @Property({ type: 'uuid', nullable: true })
   createdBy: string | null = null;
+
+  /** A manual broadcast's idempotency key: the same key again returns this signal's report instead of trading again. */
+  @Property({ type: 'varchar', length: 128, nullable: true, unique: true })
+  idempotencyKey: string | null = null;
 
   @Property({ type: 'timestamptz' })
   createdAt: Date = new Date();

@@ -1,4 +1,5 @@
 import { Logger as WorkerLogger, parseCronItems, run, type JobHelpers, type Runner, type TaskList } from 'graphile-worker';
+import { Pool } from 'pg';
 import type { Logger } from 'pino';
 
 export interface EnqueueOptions {
@@ -58,6 +59,7 @@ export class JobScheduler implements JobQueue {
   private readonly periodic = new Map<string, PeriodicJob>();
   private runner: Runner | null = null;
   private starting: Promise<Runner> | null = null;
+  private pool: Pool | null = null;
 
   constructor(
     private readonly options: {
@@ -85,9 +87,13 @@ export class JobScheduler implements JobQueue {
   }
 
   start(): Promise<Runner> {
-    this.starting ??= run({
-      connectionString: this.options.connectionString,
-      maxPoolSize: 4,
+    if (this.starting) return this.starting;
+    // Our own pool, so an idle connection the server ends (a restart, a dropped database) is logged, never an unhandled 'error'.
+    const pool = new Pool({ connectionString: this.options.connectionString, max: 4 });
+    pool.on('error', (err) => this.options.logger.warn({ module: 'jobs', err: err.message }, 'job scheduler database connection lost'));
+    this.pool = pool;
+    this.starting = run({
+      pgPool: pool,
       concurrency: this.options.concurrency ?? 4,
       pollInterval: this.options.pollIntervalMs ?? 2000,
       noHandleSignals: true,
@@ -117,6 +123,9 @@ export class JobScheduler implements JobQueue {
     const runner = await starting.catch(() => null);
     this.runner = null;
     await runner?.stop();
+    const pool = this.pool;
+    this.pool = null;
+    await pool?.end().catch(() => undefined);
   }
 
   async enqueue(task: string, payload: Record<string, unknown>, options: EnqueueOptions = {}): Promise<void> {

@@ -20,15 +20,16 @@ const SMTP_TIMEOUTS = { connectionTimeout: 10_000, greetingTimeout: 10_000, sock
 
 /**
  * The mail transport: SMTP when SMTP_URL is set. Without it (demo mode) the
- * message is written to DATA_DIR/mail/ and the log names the file, so a
- * newcomer can follow the link while tokens stay out of the log itself.
- * Callers are the notification jobs (`notifications/`), never an action's own path.
+ * message is written to DATA_DIR/mail/ and, outside production, to the log,
+ * so a newcomer can follow the link. Callers are the notification jobs
+ * (`notifications/`), never an action's own path.
  */
 export class MailService {
   private readonly transport: Transporter | null;
 
   constructor(
-    private readonly options: { smtpUrl?: string; from: string; dataDir: string },
+    /** logBodies: demo mode shows the mail in the log; never in production, where bodies carry tokens. */
+    private readonly options: { smtpUrl?: string; from: string; dataDir: string; logBodies?: boolean },
     private readonly logger: Logger,
   ) {
     this.transport = options.smtpUrl ? nodemailer.createTransport({ url: options.smtpUrl, ...SMTP_TIMEOUTS }) : null;
@@ -52,7 +53,8 @@ export class MailService {
     await writeFile(file, `From: ${this.options.from}\nTo: ${message.to}\nSubject: ${message.subject}\n\n${message.text}\n`, {
       mode: 0o600,
     });
-    this.logger.info({ to: message.to, subject: message.subject, file }, 'mail (no SMTP_URL: written to file)');
+    const body = this.options.logBodies === false ? undefined : message.text;
+    this.logger.info({ to: message.to, subject: message.subject, file, body }, 'mail (no SMTP_URL: written to file)');
   }
 
   close(): void {

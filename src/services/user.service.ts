@@ -165,15 +165,14 @@ export class UserService {
       });
       this.deps.audit.record(scope.em, { action: 'admin.bootstrap', detail: `admin ${email} created from ADMIN_EMAIL` });
     } else {
+      // The password is the admin's own from the first start on (changed through the API, never by a restart):
+      // otherwise anyone who can restart a node with an old ADMIN_PASSWORD gets the account back.
       const changed = existing.role !== Role.ADMIN || existing.status !== UserStatus.ACTIVE;
       existing.role = Role.ADMIN;
       existing.status = UserStatus.ACTIVE;
+      if (changed) this.deps.audit.record(scope.em, { action: 'admin.bootstrap', userId: existing.id, detail: 'role/status restored' });
       if (!(await verifyPassword(password, existing.passwordHash))) {
-        existing.passwordHash = await hashPassword(password);
-        existing.tokenVersion += 1;
-        this.deps.audit.record(scope.em, { action: 'admin.bootstrap', userId: existing.id, detail: 'password reset from ADMIN_PASSWORD' });
-      } else if (changed) {
-        this.deps.audit.record(scope.em, { action: 'admin.bootstrap', userId: existing.id, detail: 'role/status restored' });
+        this.deps.logger.info({ email }, 'ADMIN_PASSWORD differs from the admin\'s password: left unchanged (it only sets the password of a new admin)');
       }
     }
     await scope.em.flush();

@@ -6,9 +6,9 @@ import { startTestApp, type TestApp } from '../support/test-app';
 const ADMIN = { email: 'ops@example.com', password: 'ops password 123' };
 const BROADCAST = `mutation($i: ManualSignalInput!) { broadcastSignal(input: $i) {
   total placed skipped failed durationMs signal { id action source }
-  results { userId status reason latencyMs order { status side quantity executedQty avgPrice reduceOnly clientOrderId } } } }`;
+  results { userId status reason latencyMs dispatchRank fillPrice slippage order { status side quantity executedQty avgPrice reduceOnly clientOrderId } } } }`;
 const ME = `{ me { positions { symbol side quantity entryPrice leverage } orders { items { status side quantity reduceOnly signalId } nextCursor }
-  executions { status reason signalId } } }`;
+  executions { status reason signalId dispatchRank fillPrice slippage } } }`;
 
 describe('broadcastSignal on paper accounts', () => {
   let t: TestApp;
@@ -48,6 +48,9 @@ describe('broadcastSignal on paper accounts', () => {
     expect(report).toMatchObject({ total: 2, placed: 2, skipped: 0, failed: 0, signal: { action: 'OPEN_LONG', source: 'MANUAL' } });
     // 10,000 USDT × 5% × 5x = 2,500 USDT at 50,000 → 0.05 BTC.
     for (const r of report.results) expect(r.order).toMatchObject({ status: 'FILLED', side: 'BUY', quantity: '0.05', executedQty: '0.05', avgPrice: '50000', reduceOnly: false });
+    // Paper fills at the reference price: no slippage; each user has their own place in the dispatch order.
+    expect(report.results.map((r: { fillPrice: string; slippage: number }) => [r.fillPrice, r.slippage])).toEqual([['50000', 0], ['50000', 0]]);
+    expect(report.results.map((r: { dispatchRank: number }) => r.dispatchRank).sort()).toEqual([0, 1]);
 
     const event = await results.next();
     expect(event.executionResult).toEqual({ userId: alice.id, status: 'PLACED', signalId: report.signal.id });
@@ -55,7 +58,8 @@ describe('broadcastSignal on paper accounts', () => {
     const me = (await t.gql(ME, {}, alice.accessToken)).data!.me;
     expect(me.positions).toEqual([{ symbol: 'BTCUSDT', side: 'LONG', quantity: '0.05', entryPrice: '50000', leverage: 5 }]);
     expect(me.orders.items).toHaveLength(1);
-    expect(me.executions[0]).toMatchObject({ status: 'PLACED', signalId: report.signal.id });
+    expect(me.executions[0]).toMatchObject({ status: 'PLACED', signalId: report.signal.id, fillPrice: '50000', slippage: 0 });
+    expect([0, 1]).toContain(me.executions[0].dispatchRank);
 
     const again = await t.gql(BROADCAST, { i: { action: 'OPEN_LONG' } }, admin.accessToken);
     expect(again.data!.broadcastSignal).toMatchObject({ placed: 0, skipped: 2 });

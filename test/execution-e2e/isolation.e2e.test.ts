@@ -17,7 +17,8 @@ const RESULTS = 'subscription { executionResult { userId signalId status } }';
 const REPORTS = 'subscription { executionReports { signal { id } total placed results { userId status } } }';
 
 /** Resolves once `count` nodes listen on the channel, so a publish cannot race the subscription. */
-async function subscribers(channel: string, count: number) {
+async function subscribers(node: TestApp, topic: string, count: number) {
+  const channel = node.app.services.bus.channel(topic);
   const redis = new Redis(TEST_REDIS_URL);
   try {
     await waitFor(async () => {
@@ -97,11 +98,11 @@ describe('live events of a fan-out, across two nodes sharing Redis', () => {
       bobPositions: bobOnNode1.subscribe(POSITIONS),
       aliceResultsOnNode2: aliceOnNode2.subscribe(RESULTS),
     };
-    await subscribers(userTopic(Topic.ORDER_UPDATED, alice.id), 1);
-    await subscribers(userTopic(Topic.POSITION_UPDATED, alice.id), 1);
-    await subscribers(userTopic(Topic.POSITION_UPDATED, bob.id), 1);
-    await subscribers(userTopic(Topic.EXECUTION_RESULT, alice.id), 2);
-    await subscribers(userTopic(Topic.EXECUTION_RESULT, bob.id), 1);
+    await subscribers(node1, userTopic(Topic.ORDER_UPDATED, alice.id), 1);
+    await subscribers(node1, userTopic(Topic.POSITION_UPDATED, alice.id), 1);
+    await subscribers(node1, userTopic(Topic.POSITION_UPDATED, bob.id), 1);
+    await subscribers(node1, userTopic(Topic.EXECUTION_RESULT, alice.id), 2);
+    await subscribers(node1, userTopic(Topic.EXECUTION_RESULT, bob.id), 1);
 
     const open = (await node1.gql(BROADCAST, { i: { action: 'OPEN_LONG' } }, admin.accessToken)).data!.broadcastSignal;
     const close = (await node1.gql(BROADCAST, { i: { action: 'CLOSE' } }, admin.accessToken)).data!.broadcastSignal;
@@ -140,7 +141,7 @@ describe('live events of a fan-out, across two nodes sharing Redis', () => {
     expect(refused.events.filter((e) => e.executionReports)).toEqual([]);
 
     const reports = socket(node2, admin.accessToken).subscribe(REPORTS);
-    await subscribers(Topic.EXECUTION_REPORTS, 1);
+    await subscribers(node1, Topic.EXECUTION_REPORTS, 1);
     const open = (await node1.gql(BROADCAST, { i: { action: 'OPEN_SHORT', strength: 1 } }, admin.accessToken)).data!.broadcastSignal;
     await waitFor(() => reports.events.some((e) => e.executionReports.signal.id === open.signal.id), 'the report on node 2');
     const report = reports.events.find((e) => e.executionReports.signal.id === open.signal.id).executionReports;

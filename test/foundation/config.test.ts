@@ -32,7 +32,32 @@ describe('configuration', () => {
     expect(() => parseEnv({ NODE_ENV: 'production' })).toThrow(/MASTER_KEY is required/);
     expect(() => parseEnv({ NODE_ENV: 'production', MASTER_KEY: KEY })).toThrow(/JWT_SECRET is required/);
     expect(() => parseEnv({ NODE_ENV: 'production', MASTER_KEY: KEY, JWT_SECRET: 'x'.repeat(32) })).toThrow(/DATABASE_URL is required/);
-    expect(loadConfig({ NODE_ENV: 'production', MASTER_KEY: KEY, JWT_SECRET: 'x'.repeat(32), DATABASE_URL: 'postgres://h/db' }).marketFeed).toBe('binance');
+    const secrets = { NODE_ENV: 'production', MASTER_KEY: KEY, JWT_SECRET: 'x'.repeat(32), DATABASE_URL: 'postgres://h/db' };
+    // Without SMTP the mails (and their tokens) would go to the log; links must point where users are.
+    expect(() => parseEnv(secrets)).toThrow(/^Invalid configuration: SMTP_URL is required when NODE_ENV=production/);
+    const mailed = { ...secrets, SMTP_URL: 'smtp://mail.example.com:587' };
+    expect(() => parseEnv(mailed)).toThrow(/^Invalid configuration: PUBLIC_URL is required/);
+    for (const local of ['http://localhost:4000', 'http://127.0.0.1', 'http://[::1]:4000', 'http://0.0.0.0', 'http://app.localhost']) {
+      expect(() => parseEnv({ ...mailed, PUBLIC_URL: local })).toThrow(/^Invalid configuration: PUBLIC_URL must be the public address/);
+    }
+    expect(loadConfig({ ...mailed, PUBLIC_URL: 'https://trade.example.com' }).marketFeed).toBe('binance');
+  });
+
+  it.each([
+    ['CORS_ORIGINS', { CORS_ORIGINS: 'https://app.example.com/' }],
+    ['CORS_ORIGINS', { CORS_ORIGINS: 'app.example.com' }],
+    ['TRUST_PROXY', { TRUST_PROXY: 'yes' }],
+    ['TRUST_PROXY', { TRUST_PROXY: '10.0.0.0/99' }],
+    ['REDIS_PREFIX', { REDIS_PREFIX: 'has space' }],
+    ['METRICS_TOKEN', { METRICS_TOKEN: 'short' }],
+  ])('names %s when its value is bad (%j)', (variable, env) => {
+    expect(() => parseEnv(env)).toThrow(new RegExp(`^Invalid configuration: ${variable} `));
+  });
+
+  it('reads the browser and proxy settings', () => {
+    expect(parseEnv({ CORS_ORIGINS: 'https://a.example.com, http://localhost:3000' }).CORS_ORIGINS).toEqual(['https://a.example.com', 'http://localhost:3000']);
+    expect(parseEnv({}).TRUST_PROXY).toBe('false');
+    for (const ok of ['true', 'false', '2', 'loopback', '10.0.0.0/8, 192.168.1.1']) expect(parseEnv({ TRUST_PROXY: ok }).TRUST_PROXY).toBe(ok);
   });
 
   it('generates development secrets once into DATA_DIR with mode 0600, with a warning', () => {

@@ -48,7 +48,7 @@ describe('two nodes sharing PostgreSQL and Redis', () => {
     const user = await signUp(a, mail);
     const socket = connectSocket(b.url, user.accessToken);
     const sub = socket.subscribe('subscription { signalEmitted { id action symbol strength votes { witness } } }');
-    await waitForRedisSubscribers(Topic.SIGNAL_EMITTED);
+    await waitForRedisSubscribers(b.app.services.bus.channel(Topic.SIGNAL_EMITTED));
     a.app.services.bus.publish(Topic.SIGNAL_EMITTED, {
       id: 'f0f0f0f0-0000-4000-8000-000000000001',
       source: 'MANUAL',
@@ -69,7 +69,7 @@ describe('two nodes sharing PostgreSQL and Redis', () => {
     const user = await signUp(a, mail);
     const socket = connectSocket(b.url, user.accessToken);
     socket.subscribe('subscription { signalEmitted { id } }');
-    await waitForRedisSubscribers(Topic.SIGNAL_EMITTED);
+    await waitForRedisSubscribers(b.app.services.bus.channel(Topic.SIGNAL_EMITTED));
     await a.gql('mutation { logout }', {}, user.accessToken);
     expect((await socket.closed).code).toBe(4403);
   });

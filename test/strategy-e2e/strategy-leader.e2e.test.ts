@@ -112,7 +112,7 @@ describe('the shared strategy on two nodes (one database, one Redis)', () => {
       const sub = socket.subscribe<{ signalEmitted: { id: string; source: string; symbol: string; votes: SignalRow['votes'] } }>(
         `subscription { signalEmitted { ${SIGNAL_FIELDS} } }`,
       );
-      await waitForRedisSubscribers(Topic.SIGNAL_EMITTED);
+      await waitForRedisSubscribers(standby.app.services.bus.channel(Topic.SIGNAL_EMITTED));
       const { signalEmitted } = await sub.next(20_000);
       expect(sub.errors).toEqual([]);
       expect(signalEmitted).toMatchObject({ source: 'STRATEGY', symbol: 'BTCUSDT' });

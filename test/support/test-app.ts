@@ -7,6 +7,7 @@ import { createLogger } from '../../src/config/logger';
 import type { Clock } from '../../src/engine/ports';
 import { gql, type GqlResult } from './graphql-client';
 import { LogCapture } from './log-capture';
+import { redisMissing, tcpReachable } from './service-probe';
 import { createTestDatabase, type TestDatabase } from './test-database';
 
 export const TEST_MASTER_KEY = Buffer.alloc(32, 7).toString('base64');
@@ -34,7 +35,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const db = options.database ?? (await createTestDatabase());
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'btc-saas-test-'));
   const logs = new LogCapture();
-  const env = {
+  const env: Record<string, string | undefined> = {
     NODE_ENV: 'test',
     PORT: '0',
     HOST: '127.0.0.1',
@@ -46,8 +47,11 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     LOG_LEVEL: 'debug',
     // Every test signs its users up from 127.0.0.1; the sign-up limit itself is tested with its own value.
     SIGNUP_NETWORK_LIMIT: '100000',
+    // Production refuses a local PUBLIC_URL; tests of production mode get a public-looking one unless they say otherwise.
+    ...(options.env?.NODE_ENV === 'production' ? { PUBLIC_URL: 'https://trade.example.com' } : {}),
     ...options.env,
   };
+  if (env.REDIS_URL && !(await tcpReachable(env.REDIS_URL, 6379))) throw new Error(redisMissing(env.REDIS_URL));
   const config = loadConfig(env as NodeJS.ProcessEnv);
   const logger = createLogger(config.LOG_LEVEL, logs);
   const app = await createApp(config, logger, { clock: options.clock });

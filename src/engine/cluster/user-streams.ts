@@ -7,6 +7,7 @@ import { UserExchangeConfig } from '../../entities/user-exchange-config.entity';
 import type { UserDataStream } from '../exchange/exchange-gateway';
 import type { UserContextCache } from '../execution/user-context';
 import type { Ledger } from '../ledger/ledger';
+import type { EngineMetrics } from '../metrics-port';
 import { CredentialsUnreadableError, type KeyHealth } from '../ports';
 import { withTimeLimit } from './time-limit';
 
@@ -34,7 +35,9 @@ export class UserStreams {
   private readonly opening = new Set<Promise<UserDataStream>>();
   private closed = false;
 
-  constructor(private readonly deps: { orm: MikroORM; contexts: UserContextCache; ledger: Ledger; keyHealth: KeyHealth; logger: Logger }) {}
+  constructor(
+    private readonly deps: { orm: MikroORM; contexts: UserContextCache; ledger: Ledger; keyHealth: KeyHealth; logger: Logger; metrics?: Pick<EngineMetrics, 'streamsConnected'> },
+  ) {}
 
   get connectedCount(): number {
     let n = 0;
@@ -61,6 +64,7 @@ export class UserStreams {
     }
     const limit = pLimit(8);
     await Promise.all(configs.map((config) => limit(() => this.ensure(config))));
+    this.deps.metrics?.streamsConnected(this.connectedCount);
   }
 
   private async ensure(config: UserExchangeConfig): Promise<void> {
@@ -124,6 +128,7 @@ export class UserStreams {
   async closeAll(): Promise<void> {
     this.closed = true;
     await Promise.allSettled([...this.streams.keys()].map((id) => this.close(id)));
+    this.deps.metrics?.streamsConnected(0);
     for (const opening of this.opening) void opening.then((stream) => stream.close()).catch(() => undefined);
   }
 

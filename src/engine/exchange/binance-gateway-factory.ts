@@ -5,6 +5,7 @@ import { BinanceExchangeInfoCache } from './binance-exchange-info-cache';
 import { BinanceFuturesGateway } from './binance-futures-gateway';
 import { BinanceTimeOffsets } from './binance-time-offsets';
 import { ExchangeTrafficControl, type TrafficControlOptions } from './exchange-traffic-control';
+import type { EngineMetrics } from '../metrics-port';
 
 export interface BinanceEndpoints {
   futuresUrl: string;
@@ -25,6 +26,7 @@ export interface BinanceGatewayFactoryOptions {
   timeoutMs?: number;
   recvWindow?: number;
   traffic?: ExchangeTrafficControl | TrafficControlOptions;
+  metrics?: Pick<EngineMetrics, 'pauseStarted'>;
 }
 
 /**
@@ -49,7 +51,7 @@ export class BinanceGatewayFactory {
   ) {
     this.traffic = options.traffic instanceof ExchangeTrafficControl
       ? options.traffic
-      : new ExchangeTrafficControl({ logger, ...options.traffic });
+      : new ExchangeTrafficControl({ logger, metrics: options.metrics, ...options.traffic });
   }
 
   create(credentials: BinanceCredentials): BinanceFuturesGateway {

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { EngineMetrics } from '../metrics-port';
 import { IpBannedError, RateLimitedError } from './exchange-errors';
 
 export interface TrafficClock {
@@ -18,6 +19,7 @@ export interface TrafficControlOptions {
   maxWaitMs?: number;
   clock?: TrafficClock;
   logger?: Pick<Logger, 'warn' | 'info'>;
+  metrics?: Pick<EngineMetrics, 'pauseStarted'>;
 }
 
 /**
@@ -72,6 +74,7 @@ export class ExchangeTrafficControl {
   pause(ms: number, kind: 'rate_limited' | 'ip_banned'): void {
     const until = this.clock.now() + Math.max(ms, 0);
     if (until > this.pausedUntil) {
+      if (this.pausedUntil <= this.clock.now()) this.opts.metrics?.pauseStarted(kind);
       this.pausedUntil = until;
       this.pauseKind = kind;
       this.opts.logger?.warn({ pauseMs: ms, kind }, 'binance traffic paused');
@@ -80,6 +83,11 @@ export class ExchangeTrafficControl {
 
   get pausedForMs(): number {
     return Math.max(0, this.pausedUntil - this.clock.now());
+  }
+
+  /** The weight per minute we allow ourselves (the limit `weightUsed` is held under). */
+  get weightBudget(): number {
+    return this.budget;
   }
 
   get weightUsed(): number {

@@ -12,4 +12,9 @@ export class PriceBook implements PriceSource {
   latestPrice(symbol: string): Decimal | null {
     return this.prices.get(symbol)?.price ?? null;
   }
+
+  /** When the latest price was seen (for the feed-staleness metric), or null before the first. */
+  updatedAt(symbol: string): Date | null {
+    return this.prices.get(symbol)?.at ?? null;
+  }
 }

@@ -6,6 +6,7 @@ import { WITHOUT_OWNER } from '../../entities/owner-filter';
 import type { Signal } from '../../entities/signal.entity';
 import type { ExecutionReport } from '../engine-events';
 import type { Ledger } from '../ledger/ledger';
+import type { EngineMetrics } from '../metrics-port';
 import type { ExecutionOutcome } from '../ledger/execution-ledger';
 import type { SignalRouter } from '../routing/signal-router';
 import { systemClock, type ExecutionClock } from './execution-clock';
@@ -34,6 +35,7 @@ export class SignalExecutor {
       logger: Logger;
       options: SignalExecutorOptions;
       clock?: ExecutionClock;
+      metrics?: Pick<EngineMetrics, 'signalExecuted'>;
     },
   ) {}
 
@@ -90,6 +92,8 @@ export class SignalExecutor {
     for (const [userId, outcome] of late) outcomes.set(userId, { ...outcomes.get(userId)!, ...outcome });
     const summary = await ledger.persistExecutions(signal, [...outcomes.values()], Date.now() - started);
     persisted = true;
+    // Counted here, on the node that executed it: once per cluster.
+    this.deps.metrics?.signalExecuted(summary);
     for (const outcome of late.values()) void ledger.settleLateExecution(signal, outcome);
     this.deps.logger.info(
       { signalId: signal.id, action: signal.action, total: summary.total, placed: summary.placed, skipped: summary.skipped, failed: summary.failed, durationMs: summary.durationMs },

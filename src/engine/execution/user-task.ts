@@ -1,8 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import Decimal from 'decimal.js';
 import type { Logger } from 'pino';
 import { ExecutionStatus, OrderOrigin, OrderSide, OrderStatus, PositionSide, SignalAction, SignalSource } from '../../entities/enums';
 import type { Order } from '../../entities/order.entity';
+import type { Position } from '../../entities/position.entity';
 import type { Signal } from '../../entities/signal.entity';
 import { AuthenticationError, isExchangeError } from '../exchange/exchange-errors';
 import type { OrderResult, SymbolFilters } from '../exchange/exchange-gateway';
@@ -43,6 +45,11 @@ export class UserTask {
   private readonly em: EntityManager;
   private ctx!: UserContext;
   private price!: Decimal;
+  /** This task's hold on the account (one signal at a time per account, on any node). */
+  private readonly lease: string;
+  private leaseHeld = false;
+  /** The position as it stood when the lease was taken (never the routing's older read). */
+  private position: Position | null = null;
 
   constructor(
     private readonly deps: UserTaskDeps,
@@ -55,6 +62,7 @@ export class UserTask {
     this.userId = candidate.userId;
     this.opening = signal.action !== SignalAction.CLOSE;
     this.em = deps.ledger.userEm(this.userId);
+    this.lease = `${signal.id}|${randomUUID()}`;
   }
 
   async run(): Promise<UserOutcome> {
@@ -70,22 +78,49 @@ export class UserTask {
     const price = this.signal.referencePrice ? new Decimal(this.signal.referencePrice) : this.deps.prices.latestPrice(this.signal.symbol);
     if (!price) return failed(this.userId, 'no market price to size the order with');
     this.price = price;
-    // A re-run of this signal resumes the order it already made: sizing again would meet that order's own position.
-    const main = this.known.find((o) => o.clientOrderId === this.clientOrderId());
-    if (main) return this.resume(main);
+    if (!(await this.takeLease())) {
+      return skipped(this.userId, 'another signal was still being executed for this account; this one was not placed');
+    }
     try {
+      // A re-run of this signal resumes the order it already made: sizing again would meet that order's own position.
+      const main = this.known.find((o) => o.clientOrderId === this.clientOrderId());
+      if (main) return await this.resume(main);
       return this.opening ? await this.open() : await this.close();
     } catch (err) {
       // A key deleted on the exchange shows up here as often as at the order: same consequence.
       if (err instanceof AuthenticationError) await this.deps.keyHealth.keyRefused(this.userId, err.message, 'FAN_OUT');
       return this.fromError(err);
+    } finally {
+      if (this.leaseHeld) await this.deps.ledger.releaseAccount(this.em, this.userId, this.signal.symbol, this.lease).catch(() => undefined);
+    }
+  }
+
+  /**
+   * Waits (within half the task's time) for any other signal's task on this
+   * account to finish, then holds the account and reads its position: two
+   * OPENs at once, on any nodes, see each other's fill instead of doubling it.
+   */
+  private async takeLease(): Promise<boolean> {
+    const { clock, options } = this.deps;
+    const until = clock.now() + options.userTimeoutMs / 2;
+    let wait = 25;
+    for (;;) {
+      const position = await this.deps.ledger.reserveAccount(this.em, this.userId, this.signal.symbol, this.lease, options.userTimeoutMs * 2);
+      if (position) {
+        this.leaseHeld = true;
+        this.position = position.side === PositionSide.FLAT && new Decimal(position.quantity).isZero() && !position.closePending ? null : position;
+        return true;
+      }
+      if (this.abort.aborted || clock.now() + wait >= until) return false;
+      await clock.sleep(wait, this.abort);
+      wait = Math.min(wait * 2, 250);
     }
   }
 
   private async open(): Promise<UserOutcome> {
     const { symbol } = this.signal;
     const direction = this.signal.action === SignalAction.OPEN_LONG ? PositionSide.LONG : PositionSide.SHORT;
-    const position = this.candidate.position;
+    const position = this.position;
     const [account, filters] = await Promise.all([this.deps.contexts.account(this.ctx), this.ctx.gateway.getSymbolFilters(symbol)]);
     let equity = account.equity;
     if (position?.closePending && position.side !== PositionSide.FLAT) {
@@ -111,7 +146,7 @@ export class UserTask {
       price: this.price,
       filters,
     });
-    return this.place(sizing, this.clientOrderId(), { opening: true, leverage: this.ctx.leverage, positionBefore: null });
+    return this.place(sizing, this.clientOrderId(), { opening: true, leverage: this.ctx.leverage, positionBefore: null, releaseLease: this.lease });
   }
 
   /** Exits size from the exchange's own figure, not ours. */
@@ -123,7 +158,9 @@ export class UserTask {
     }
     const filters = await this.ctx.gateway.getSymbolFilters(this.signal.symbol);
     const sizing = sizeCloseOrder({ positionAmt: live.positionAmt, price: this.price, filters });
-    const outcome = await this.place(sizing, this.clientOrderId(), { opening: false, leverage: this.ctx.leverage, positionBefore: live.positionAmt });
+    const outcome = await this.place(sizing, this.clientOrderId(), {
+      opening: false, leverage: this.ctx.leverage, positionBefore: live.positionAmt, releaseLease: this.lease,
+    });
     if (sizing.kind === 'order' && outcome.order && new Decimal(outcome.order.executedQty).lt(live.positionAmt.abs())) {
       const left = live.positionAmt.abs().minus(outcome.order.executedQty);
       return { ...outcome, reason: `closed ${outcome.order.executedQty} of ${live.positionAmt.abs().toFixed()} ${this.signal.symbol}; ${left.toFixed()} stays open until the next signal` };
@@ -197,6 +234,7 @@ export class UserTask {
       return failed(this.userId, outcome.reason, order);
     }
     await ledger.recordPlacement(this.em, order, outcome.order, fill);
+    if (fill.releaseLease && outcome.order.executedQty.gt(0)) this.leaseHeld = false;
     return fromStoredOrder(this.userId, order, this.price, this.signal);
   }
 
@@ -232,9 +270,12 @@ export class UserTask {
 
   /** A resumed exit no longer knows the size it was made from: what is left open is what the exchange shows now. */
   private async resumedFillContext(role: 'main' | 'exit'): Promise<OwnFillContext> {
-    if (this.opening && role === 'main') return { opening: true, leverage: this.ctx.leverage, positionBefore: null };
+    if (this.opening && role === 'main') return { opening: true, leverage: this.ctx.leverage, positionBefore: null, releaseLease: this.lease };
     const live = await this.ctx.gateway.getPosition(this.signal.symbol).catch(() => null);
-    return { opening: false, leverage: this.ctx.leverage, positionBefore: null, positionAfter: live?.positionAmt ?? null };
+    return {
+      opening: false, leverage: this.ctx.leverage, positionBefore: null, positionAfter: live?.positionAmt ?? null,
+      releaseLease: role === 'main' ? this.lease : undefined,
+    };
   }
 
   /** An OPEN is not placed once it is older than the configured lag; an exit always is. */

@@ -32,6 +32,8 @@ export interface OwnFillContext {
   positionBefore: Decimal | null;
   /** Or, for an exit resumed later, the position the exchange shows after it. */
   positionAfter?: Decimal | null;
+  /** The account lease this task holds, let go of in the same statement (its last order). */
+  releaseLease?: string;
 }
 
 /**
@@ -88,7 +90,7 @@ export class Ledger {
       opening: fill.opening, side: result.side, executedQty: result.executedQty, avgPrice: result.avgPrice, leverage: fill.leverage,
       positionBefore: fill.positionBefore, positionAfter: fill.positionAfter ?? null,
     });
-    const position = positionUpsertSql(fields, 'o');
+    const position = positionUpsertSql(fields, 'o', fill.releaseLease);
     // One round trip and atomic: the fill on the order row, then our position view.
     const [row] = await em.execute<PositionRow[]>(`with o as (${orderUpdateSql()} returning id) ${position.sql}`, [
       ...orderUpdateValues(order, result, null), randomUUID(), userId, result.symbol, ...position.values,
@@ -124,6 +126,15 @@ export class Ledger {
   async flatten(em: EntityManager, userId: string, symbol: string): Promise<void> {
     const position = await this.positions.flatten(em, userId, symbol);
     if (position) this.emit([{ type: 'PositionChanged', userId, position }]);
+  }
+
+  /** One signal at a time per account (see PositionLedger.reserve): the position read under the lease, or null while another holds it. */
+  reserveAccount(em: EntityManager, userId: string, symbol: string, holder: string, ttlMs: number) {
+    return this.positions.reserve(em, userId, symbol, holder, ttlMs);
+  }
+
+  releaseAccount(em: EntityManager, userId: string, symbol: string, holder: string): Promise<void> {
+    return this.positions.release(em, userId, symbol, holder);
   }
 
   claimForStrategy(userId: string, symbol: string): Promise<void> {

@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { randomUUID } from 'node:crypto';
 import Decimal from 'decimal.js';
 import { PositionSide } from '../../entities/enums';
 import type { Position } from '../../entities/position.entity';
@@ -77,6 +78,28 @@ export class PositionLedger {
       openedByStrategy: true,
       closePending: false,
     };
+  }
+
+  /**
+   * Takes this account's lease on the symbol for one signal and reads the
+   * position as it stands under it; null while another task holds a live lease.
+   * A holder is `<signal id>|<task>`: a re-run of the same signal (its first run
+   * died or timed out) takes the lease over, since that signal's orders are
+   * found by their client ids and never sent twice.
+   */
+  async reserve(em: EntityManager, userId: string, symbol: string, holder: string, ttlMs: number): Promise<Position | null> {
+    const rows = await em.execute<PositionRow[]>(
+      'insert into positions (id, user_id, symbol, updated_at, busy_until, busy_by) values (?, ?, ?, now(), ?, ?) ' +
+        'on conflict (user_id, symbol) do update set busy_until = excluded.busy_until, busy_by = excluded.busy_by ' +
+        "where positions.busy_until is null or positions.busy_until < now() or split_part(positions.busy_by, '|', 1) = split_part(excluded.busy_by, '|', 1) " +
+        POSITION_RETURNING,
+      [randomUUID(), userId, symbol, new Date(Date.now() + ttlMs), holder],
+    );
+    return rows[0] ? toPosition(userId, rows[0]) : null;
+  }
+
+  async release(em: EntityManager, userId: string, symbol: string, holder: string): Promise<void> {
+    await em.execute('update positions set busy_until = null, busy_by = null where user_id = ? and symbol = ? and busy_by = ?', [userId, symbol, holder]);
   }
 
   /** The exchange shows no position: ours says flat too. Null when it already did. */

@@ -59,17 +59,21 @@ export interface PositionRow {
  * its locks in the same order as every transaction that writes orders then
  * positions (the stream's), and cannot deadlock with them.
  */
-export function positionUpsertSql(fields: PositionFields, after?: string): { sql: string; values: unknown[] } {
+export function positionUpsertSql(fields: PositionFields, after?: string, releaseLease?: string): { sql: string; values: unknown[] } {
   const given = (Object.keys(COLUMNS) as Array<keyof PositionFields>).filter((k) => fields[k] !== undefined);
   const set = { ...fields, unrealizedPnl: fields.unrealizedPnl ?? '0' };
   if (!given.includes('unrealizedPnl')) given.push('unrealizedPnl');
   const columns = given.map((k) => COLUMNS[k]);
+  // The task that held this account's lease lets go of it in the same statement that records its fill.
+  const release = releaseLease
+    ? ', busy_until = case when positions.busy_by = ? then null else positions.busy_until end, busy_by = case when positions.busy_by = ? then null else positions.busy_by end'
+    : '';
   const sql =
     `insert into positions (id, user_id, symbol, ${columns.join(', ')}, updated_at) ` +
     `values (?, ?, ?, ${columns.map(() => '?').join(', ')}, ${after ? `coalesce((select max(now()) from ${after}), now())` : 'now()'}) ` +
-    `on conflict (user_id, symbol) do update set ${[...columns, 'updated_at'].map((c) => `${c} = excluded.${c}`).join(', ')} ` +
+    `on conflict (user_id, symbol) do update set ${[...columns, 'updated_at'].map((c) => `${c} = excluded.${c}`).join(', ')}${release} ` +
     POSITION_RETURNING;
-  return { sql, values: given.map((k) => set[k] as unknown) };
+  return { sql, values: [...given.map((k) => set[k] as unknown), ...(releaseLease ? [releaseLease, releaseLease] : [])] };
 }
 
 export async function upsertPosition(em: EntityManager, userId: string, symbol: string, fields: PositionFields): Promise<Position> {

@@ -8,6 +8,7 @@ import { RiskEvent } from '../../entities/risk-event.entity';
 import { User } from '../../entities/user.entity';
 import { UserRiskState } from '../../entities/user-risk-state.entity';
 import type { EngineEvents } from '../engine-events';
+import type { EngineMetrics } from '../metrics-port';
 import { systemWallClock, type AuditTrail, type Clock, type RiskNotifier } from '../ports';
 import {
   assessRisk, LockKind, SELF_LIFTING, startOfIsoWeek, startOfUtcDay, stepRisk, type RiskChange, type RiskFigures, type RiskLimits,
@@ -67,6 +68,7 @@ export class RiskMonitor {
       /** Tells every node to drop cached state for this user (routing reads the lock). */
       onChanged: (userId: string) => void;
       clock?: Clock;
+      metrics?: Pick<EngineMetrics, 'riskLocked'>;
     },
   ) {
     const { events } = deps;
@@ -306,7 +308,10 @@ export class RiskMonitor {
     if (transition || moved) this.deps.events.emit({ type: 'RiskStateChanged', userId, state, limits, transition });
     if (!transition) return;
     this.deps.onChanged(userId);
-    if (transition === 'LOCKED') this.deps.notifier.riskLocked(userId, state.lockedReason ?? 'a risk limit was reached');
+    if (transition === 'LOCKED') {
+      this.deps.metrics?.riskLocked(state.lockKind ?? 'unknown');
+      this.deps.notifier.riskLocked(userId, state.lockedReason ?? 'a risk limit was reached');
+    }
     else this.deps.notifier.riskLifted(userId, transition === 'LIFTED' ? 'a new period began' : 'an administrator lifted it');
   }
 }

@@ -33,4 +33,9 @@ export class ManualSignalInput {
   @Field(() => String, { nullable: true, defaultValue: 'BTCUSDT' }) symbol?: string | null;
   @Field(() => Float, { nullable: true, defaultValue: 1.0 }) strength?: number | null;
   @Field(() => String, { nullable: true }) @IsOptional() @MaxLength(500) reason?: string | null;
+  @Field(() => String, {
+    nullable: true,
+    description: "A repeated broadcast with the same key returns the first one's report instead of trading again.",
+  })
+  idempotencyKey?: string | null;
 }
