@@ -1,6 +1,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { KeyRefusalSource } from '../../engine/ports';
 import type { Logger } from 'pino';
+import { logContext, type LogContext } from '../../config/log-context';
 import { User } from '../../entities/user.entity';
 import { KeyDecryptError } from '../key-cipher';
 import type { MailService } from '../mail.service';
@@ -24,8 +25,11 @@ const DETECTED_BY: Record<KeyCheckSource, string> = {
 
 /** What a mail job carries, sealed: the recipient's address (absent: the user's current one, read at delivery) and the values. */
 type SealedPart = { to?: string; params: Record<string, unknown> };
-/** A send-mail job's payload as stored in the queue and shown in its logs: nothing readable but the kind and a user id. */
-type MailJobPayload = { kind: MailKind; userId?: string; sealed: string };
+/**
+ * A send-mail job's payload as stored in the queue and shown in its logs: nothing readable but the
+ * kind, a user id and the request that caused it (its log ids, so the delivery's lines carry them too).
+ */
+type MailJobPayload = { kind: MailKind; userId?: string; origin?: LogContext; sealed: string };
 
 /** Seals job payloads with the master key (AES-256-GCM, KeyCipher), `context` in the AAD. */
 export interface PayloadSealer {
@@ -140,7 +144,13 @@ export class NotificationService implements SignInNotifier {
 
   private async enqueue(kind: MailKind, userId: string | null, part: SealedPart): Promise<void> {
     try {
-      const payload: MailJobPayload = { kind, ...(userId ? { userId } : {}), sealed: this.deps.sealer.encrypt(JSON.stringify(part), SEAL_CONTEXT) };
+      const origin = logContext.getStore();
+      const payload: MailJobPayload = {
+        kind,
+        ...(userId ? { userId } : {}),
+        ...(origin ? { origin: { reqId: origin.reqId, ...(origin.connId ? { connId: origin.connId } : {}) } } : {}),
+        sealed: this.deps.sealer.encrypt(JSON.stringify(part), SEAL_CONTEXT),
+      };
       await this.deps.queue.enqueue(SEND_MAIL_TASK, payload);
     } catch (err) {
       // The action that caused the mail has happened; losing its mail must not undo or fail it.
@@ -172,7 +182,8 @@ export class NotificationService implements SignInNotifier {
       return;
     }
     const rendered = this.deps.renderer.render(job.kind, part.params as never);
-    await this.deps.mail.send({ to, ...rendered });
+    const send = () => this.deps.mail.send({ to, ...rendered });
+    await (job.origin?.reqId ? logContext.run(job.origin, send) : send());
   }
 
   private async addressOf(userId: string): Promise<string | null> {
