@@ -26,8 +26,6 @@ const PENDING_FIELDS = [
   'ExchangeConfigInput.protectiveStopPct',
   // Re-authentication before an email change (sign-in hardening, being built now).
   'UpdateMeInput.currentPassword',
-  // broadcastSignal's idempotency key (concurrent OPENs, being built now).
-  'ManualSignalInput.idempotencyKey',
 ];
 
 const fieldOf = (change: BreakingChange) => /^([A-Za-z_]+\.[A-Za-z_]+) was removed\.$/.exec(change.description)?.[1] ?? null;
