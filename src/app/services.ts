@@ -152,7 +152,9 @@ export function createServices(deps: {
         futuresUrl: config.BINANCE_FUTURES_URL,
         futuresTestnetUrl: config.BINANCE_FUTURES_TESTNET_URL,
         spotUrl: config.BINANCE_SPOT_URL,
+        spotTestnetUrl: config.BINANCE_SPOT_TESTNET_URL,
         futuresWsUrl: config.BINANCE_FUTURES_WS_URL,
+        futuresTestnetWsUrl: config.BINANCE_FUTURES_TESTNET_WS_URL,
       },
       execution: { concurrency: config.ENGINE_CONCURRENCY, maxLagMs: config.SIGNAL_MAX_LAG_MS, userTimeoutMs: config.ENGINE_USER_TIMEOUT_MS },
       leaderCheckMs: config.ENGINE_LEADER_CHECK_MS,
@@ -192,6 +194,8 @@ export function createServices(deps: {
     symbol: config.STRATEGY_SYMBOL,
     requireIpWhitelist: config.REQUIRE_IP_WHITELIST,
     onChanged: userChanged,
+    limits: rateLimits('exchange', { verify: { points: 5, windowSeconds: 600, message: 'Too many key verifications' } }),
+    budget: engine.binance.traffic,
   });
   const keyReverification = new KeyReverificationJob({ orm, exchangeConfigs, audit, notifier, logger: logger.child({ module: 'key-reverify' }) });
   signals = new SignalService({ bus, audit, symbol: config.STRATEGY_SYMBOL, prices: engine.prices, execute: (signal) => engine.executor.execute(signal) });

@@ -43,6 +43,8 @@ const envSchema = z.object({
   BINANCE_FUTURES_TESTNET_URL: url(['http:', 'https:']).default('https://testnet.binancefuture.com'),
   BINANCE_SPOT_URL: url(['http:', 'https:']).default('https://api.binance.com'),
   BINANCE_FUTURES_WS_URL: url(['ws:', 'wss:']).default('wss://fstream.binance.com'),
+  BINANCE_FUTURES_TESTNET_WS_URL: url(['ws:', 'wss:']).default('wss://stream.binancefuture.com'),
+  BINANCE_SPOT_TESTNET_URL: url(['http:', 'https:']).default('https://testnet.binance.vision'),
   MARKET_FEED: z.enum(['simulated', 'binance'], { message: 'must be simulated or binance' }).optional(),
   STRATEGY_SYMBOL: z.string().regex(/^[A-Z0-9]{5,20}$/, 'must be an upper-case symbol like BTCUSDT').default('BTCUSDT'),
   STRATEGY_INTERVAL: z

@@ -111,10 +111,15 @@ export class Engine {
       orm, router: new SignalRouter(), ledger: this.ledger, contexts: this.contexts, placer, prices: this.prices, risk: this.risk,
       keyHealth: deps.keyHealth, logger: engineLogger, options: settings.execution, metrics,
     });
-    this.streams = new UserStreams({ orm, contexts: this.contexts, ledger: this.ledger, keyHealth: deps.keyHealth, logger: logger.child({ module: 'user-streams' }), metrics });
+    // One account's hanging exchange holds up neither the others' streams nor the reconciliation past this.
+    const userTimeLimitMs = settings.execution.userTimeoutMs;
+    this.streams = new UserStreams({
+      orm, contexts: this.contexts, ledger: this.ledger, keyHealth: deps.keyHealth, logger: logger.child({ module: 'user-streams' }), metrics,
+      openTimeLimitMs: userTimeLimitMs,
+    });
     this.reconciler = new Reconciler({
       orm, contexts: this.contexts, ledger: this.ledger, keyHealth: deps.keyHealth, streams: this.streams,
-      symbol: settings.strategy.symbol, logger: logger.child({ module: 'reconciler' }),
+      symbol: settings.strategy.symbol, logger: logger.child({ module: 'reconciler' }), userTimeLimitMs,
       onPass: (summary) => metrics.reconciled(summary.durationMs, summary.ordersSettled + summary.tradesAdded + summary.movementsAdded),
     });
     this.leaderWork = new LeaderWork({ reconciler: this.reconciler, streams: this.streams, logger: logger.child({ module: 'leader-work' }) });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import Decimal from 'decimal.js';
 import type { Logger } from 'pino';
 import type { ExchangeGateway, KeyPermissions } from '../engine/exchange/exchange-gateway';
@@ -5,7 +6,9 @@ import { ExchangeError, AuthenticationError } from '../engine/exchange/exchange-
 import { Exchange, UserStatus } from '../entities/enums';
 import { User } from '../entities/user.entity';
 import { UserExchangeConfig } from '../entities/user-exchange-config.entity';
-import { badInput, notFound } from '../errors/app-error';
+import { badInput, notFound, rateLimited } from '../errors/app-error';
+import { withTrafficClass } from '../engine/exchange/traffic-class';
+import type { RateLimits } from './rate-limits';
 import { assertAdmin } from './access';
 import type { GatewayOpener } from '../engine/exchange/gateway-opener';
 import { CredentialsUnreadableError, type CredentialCipher, type KeyHealth, type KeyRefusalSource } from '../engine/ports';
@@ -46,16 +49,36 @@ export interface VerifyOutcome {
 
 export interface VerifyOptions {
   /**
-   * Leave the stored verdict as it is when the exchange is unreachable. For
-   * the daily job: an outage must not invalidate, and mail, every user.
+   * Leave the stored verdict as it is when the exchange is unreachable (the
+   * default): an outage says nothing about the key, and must not invalidate,
+   * and mail, every user.
    */
   keepVerdictWhenUnreachable?: boolean;
+  /** Whose request this is on the exchange's shared weight budget: a user's (default) or the platform's background work. */
+  trafficClass?: 'user' | 'background';
+}
+
+/** What one verification costs on Binance's futures weight budget (account 5 + position mode 30 + leverage 1 + apiRestrictions on SAPI). */
+const VERIFY_WEIGHT = 36;
+/** A key this node found valid this long ago, unchanged since, is answered from that verdict without asking the exchange. */
+const VERDICT_FRESH_MS = 60_000;
+
+/** What a verdict was reached on: the sealed key and the settings checked with it. Any change, or tampering, asks again. */
+const verifiedFingerprint = (c: UserExchangeConfig) =>
+  createHash('sha256').update([c.exchange, c.apiKeyEnc ?? '', c.apiSecretEnc ?? '', c.testnet, c.leverage].join('|')).digest('base64url');
+
+/** The exchange's shared weight budget as the account side sees it: how long until a user's call would be allowed. */
+export interface ExchangeBudget {
+  waitForUserCallMs(weight: number): number;
 }
 
 export const maskApiKey = (key: string) => `${key.slice(0, 4)}…${key.slice(-4)}`;
 
 /** Binding, verifying and removing a user's exchange account (DESIGN §4 "API key binding"). */
 export class ExchangeConfigService implements KeyHealth {
+  /** user id → fingerprint of the config this node last found valid (cleared by any other verdict). */
+  private readonly validVerdicts = new Map<string, string>();
+
   constructor(
     private readonly deps: {
       orm: MikroORM;
@@ -68,6 +91,9 @@ export class ExchangeConfigService implements KeyHealth {
       requireIpWhitelist: boolean;
       /** Told whenever a user's config changes, so cached engine state is dropped. */
       onChanged?: (userId: string) => void;
+      /** Per-user limit on key verifications (each one costs the IP's shared weight). */
+      limits: RateLimits<'verify'>;
+      budget: ExchangeBudget;
     },
   ) {}
 
@@ -140,6 +166,8 @@ export class ExchangeConfigService implements KeyHealth {
       throw badInput('A PAPER account takes no API key', input.apiKey != null ? 'apiKey' : 'apiSecret');
     }
 
+    // Everything above only read: the limits are spent once the request is known to be well formed, before anything changes.
+    await this.spendVerification(user.id, exchange);
     const config = existing ?? scope.em.create(UserExchangeConfig, { user: user.id });
     config.exchange = exchange;
     config.leverage = leverage;
@@ -174,12 +202,35 @@ export class ExchangeConfigService implements KeyHealth {
     // The ciphertexts are lazy columns: without them the gateway has no key to open.
     const config = await scope.em.findOne(UserExchangeConfig, { user: scope.actor.id }, { populate: CREDENTIALS });
     if (!config) throw notFound('Exchange configuration');
+    // Found valid within the last minute and unchanged since: that verdict, with neither a limit nor exchange weight
+    // spent. An invalid key is asked again at once, since its owner is most likely fixing it on Binance right now.
+    const recent = config.lastVerifiedAt && Date.now() - config.lastVerifiedAt.getTime() < VERDICT_FRESH_MS;
+    if (config.isValid && recent && this.validVerdicts.get(config.user.id) === verifiedFingerprint(config)) {
+      return { ok: true, reason: null, unreachable: false, config };
+    }
+    await this.spendVerification(scope.actor.id, config.exchange);
     return this.verifyConfig(scope, config);
+  }
+
+  /**
+   * One user's verifications are limited (RATE_LIMITED), and a Binance one is
+   * refused outright while the minute's weight budget is down to the share
+   * kept for signal execution: a user's calls never leave the signals without it.
+   */
+  private async spendVerification(userId: string, exchange: Exchange): Promise<void> {
+    await this.deps.limits.consume('verify', userId);
+    if (exchange !== Exchange.BINANCE) return;
+    const waitMs = this.deps.budget.waitForUserCallMs(VERIFY_WEIGHT);
+    if (waitMs > 0) {
+      await this.deps.limits.refund('verify', userId);
+      throw rateLimited(`Binance's request budget for this minute is kept for trading; try again in ${Math.ceil(waitMs / 1000)} s`, Math.ceil(waitMs / 1000));
+    }
   }
 
   async remove(scope: SignedInScope): Promise<boolean> {
     const config = await scope.em.findOne(UserExchangeConfig, { user: scope.actor.id });
     if (!config) throw notFound('Exchange configuration');
+    this.validVerdicts.delete(scope.actor.id);
     scope.em.remove(config);
     this.deps.audit.record(scope.em, {
       action: 'exchange.delete_config',
@@ -206,34 +257,45 @@ export class ExchangeConfigService implements KeyHealth {
     const userId = config.user.id;
     let reason: string | null = null;
     let unreachable = false;
-    let permissions: KeyPermissions | null = null;
+    const seen: { permissions: KeyPermissions | null } = { permissions: null };
     let gateway: ExchangeGateway | null = null;
     try {
       gateway = await this.deps.gateways.open(config, userId);
-      permissions = await gateway.getKeyPermissions();
-      reason = this.permissionProblem(permissions);
-      if (!reason) {
-        await gateway.getAccount();
-        if ((await gateway.getPositionMode()) === 'HEDGE') {
-          reason = 'hedge mode is on for this futures account; switch it to one-way mode in the Binance futures settings';
-        } else {
-          await gateway.setLeverage(this.deps.symbol, config.leverage);
+      const opened = gateway;
+      reason = await withTrafficClass(options.trafficClass ?? 'user', async () => {
+        const permissions = await opened.getKeyPermissions();
+        seen.permissions = permissions;
+        const problem = this.permissionProblem(permissions);
+        if (problem) return problem;
+        await opened.getAccount();
+        if ((await opened.getPositionMode()) === 'HEDGE') {
+          return 'hedge mode is on for this futures account; switch it to one-way mode in the Binance futures settings';
         }
-      }
+        await opened.setLeverage(this.deps.symbol, config.leverage);
+        return null;
+      });
     } catch (err) {
       unreachable = err instanceof ExchangeError && err.action !== 'skip_user';
       reason = this.describeFailure(err, userId);
     } finally {
       await gateway?.close().catch(() => undefined);
     }
-    if (unreachable && options.keepVerdictWhenUnreachable) {
-      this.deps.logger.warn({ userId }, 'exchange unreachable while re-verifying a key; stored verdict kept');
+    if (unreachable && options.keepVerdictWhenUnreachable !== false) {
+      // An outage says nothing about the key: a verdict reached before stands; one never reached says why.
+      this.deps.logger.warn({ userId }, 'exchange unreachable while verifying a key; stored verdict kept');
+      if (!config.isValid) {
+        config.lastVerifyError = reason;
+        await scope.em.flush();
+      }
       return { ok: false, reason, unreachable, config };
     }
     const ok = reason === null;
+    if (ok) this.validVerdicts.set(userId, verifiedFingerprint(config));
+    else this.validVerdicts.delete(userId);
     config.isValid = ok;
     config.lastVerifiedAt = new Date();
     config.lastVerifyError = reason;
+    const permissions = seen.permissions;
     config.permissions = permissions
       ? {
           canRead: permissions.canRead,

@@ -52,7 +52,7 @@ export class KeyReverificationJob {
           const outcome = await this.deps.exchangeConfigs.verifyConfig(
             { em, ip: null, actorId: null },
             config,
-            { keepVerdictWhenUnreachable: true },
+            { keepVerdictWhenUnreachable: true, trafficClass: 'background' },
           );
           if (outcome.unreachable) unreachable += 1;
           else if (wasValid && !outcome.ok) {

@@ -32,7 +32,9 @@ export function binanceEnv(fake: FakeBinance, smtpUrl: string): Record<string, s
     BINANCE_FUTURES_URL: fake.url,
     BINANCE_FUTURES_TESTNET_URL: fake.url,
     BINANCE_SPOT_URL: fake.url,
+    BINANCE_SPOT_TESTNET_URL: fake.url,
     BINANCE_FUTURES_WS_URL: fake.wsUrl,
+    BINANCE_FUTURES_TESTNET_WS_URL: fake.wsUrl,
     SMTP_URL: smtpUrl,
   };
 }
@@ -61,4 +63,12 @@ export async function storedRow(t: TestApp, userId: string): Promise<Record<stri
     [userId],
   );
   return rows[0];
+}
+
+/** Moves a key's last verdict two minutes into the past: the next verification asks the exchange again. */
+export async function ageVerdict(t: TestApp, userId: string): Promise<void> {
+  await t.app.services.orm.em.fork().getConnection().execute(
+    "update user_exchange_configs set last_verified_at = last_verified_at - interval '2 minutes' where user_id = ?",
+    [userId],
+  );
 }

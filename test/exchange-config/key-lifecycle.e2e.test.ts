@@ -7,7 +7,7 @@ import { decodeQuotedPrintable, MailCapture } from '../support/mail-capture';
 import { startTestApp, TEST_JWT_SECRET, type TestApp } from '../support/test-app';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 import {
-  binanceEnv, maskedForm, myConfig, openFakeAccount, setConfig, storedRow, VERIFY_CONFIG, type BinanceKey,
+  ageVerdict, binanceEnv, maskedForm, myConfig, openFakeAccount, setConfig, storedRow, VERIFY_CONFIG, type BinanceKey,
 } from './exchange-config-kit';
 
 const STOPPED_SUBJECT = 'Your exchange API key stopped working';
@@ -115,11 +115,12 @@ describe('exchange keys over their lifetime', () => {
       }
       expect(await myConfig(t, user)).toEqual(before);
       expect(mail.messages.length).toBe(mailsBefore);
-      // Asked by the user, the same outage is an answer: not valid right now, and why.
+      // Asked by the user, the same outage is an answer (not verified now, and why), and the key's verdict stands.
+      await ageVerdict(t, user.id);
       const down = fake.injectFault({ kind: 'unavailable', times: Infinity });
       try {
         const asked = await verify(t, user);
-        expect(asked).toMatchObject({ ok: false, config: { isValid: false } });
+        expect(asked).toMatchObject({ ok: false, config: { isValid: true } });
         expect(asked.reason).toMatch(/could not be reached/);
       } finally {
         down.remove();
@@ -164,6 +165,7 @@ describe('exchange keys over their lifetime', () => {
       expect(moved.reason).toMatch(/could not be read/);
       // The thief's verification never reached the exchange with the owner's key.
       expect(fake.requests({ apiKey: ownerKey.apiKey })).toHaveLength(ownerRequestsBefore);
+      await ageVerdict(t, owner.id); // asked afresh, not answered from the verdict of a moment ago
       expect((await verify(t, owner)).ok).toBe(true);
       expect(fake.requests({ apiKey: ownerKey.apiKey }).length).toBeGreaterThan(ownerRequestsBefore);
     });

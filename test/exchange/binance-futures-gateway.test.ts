@@ -23,7 +23,7 @@ describe('BinanceFuturesGateway against FakeBinance', () => {
   let seq = 0;
   const clientId = (g: BinanceFuturesGateway) => `${g.clientOrderIdPrefix()}t${Date.now().toString(36)}${++seq}`;
   const newFactory = (timeoutMs = 2_000) => new BinanceGatewayFactory(
-    { futuresUrl: fake.url, futuresTestnetUrl: fake.url, spotUrl: fake.url, futuresWsUrl: fake.wsUrl },
+    { futuresUrl: fake.url, futuresTestnetUrl: fake.url, spotUrl: fake.url, spotTestnetUrl: fake.url, futuresWsUrl: fake.wsUrl, futuresTestnetWsUrl: fake.wsUrl },
     logger,
     { timeoutMs },
   );

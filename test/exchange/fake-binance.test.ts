@@ -80,7 +80,7 @@ describe('FakeBinance', () => {
   });
 
   it('serves many accounts concurrently under injected latency', async () => {
-    const factory = new BinanceGatewayFactory({ futuresUrl: fake.url, futuresTestnetUrl: fake.url, spotUrl: fake.url, futuresWsUrl: fake.wsUrl }, logger);
+    const factory = new BinanceGatewayFactory({ futuresUrl: fake.url, futuresTestnetUrl: fake.url, spotUrl: fake.url, spotTestnetUrl: fake.url, futuresWsUrl: fake.wsUrl, futuresTestnetWsUrl: fake.wsUrl }, logger);
     const keys = Array.from({ length: 200 }, (_, i) => `bulk${i}`);
     for (const k of keys) fake.addAccount({ apiKey: k, apiSecret: SECRET, balance: '1000' });
     fake.setLatency(50);

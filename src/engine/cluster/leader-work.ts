@@ -21,6 +21,7 @@ export class LeaderWork {
 
   async start(): Promise<void> {
     this.active = true;
+    this.deps.reconciler.resume();
     this.deps.streams.reopen();
     void this.reconcileNow();
   }
@@ -49,7 +50,8 @@ export class LeaderWork {
     this.active = false;
     if (this.syncTimer) clearTimeout(this.syncTimer);
     this.syncTimer = null;
-    // Streams first: a pass waiting on one must not hold up the shutdown.
+    // A pass waiting on a hanging account, or a stream opening, must not hold up the shutdown.
+    this.deps.reconciler.stop();
     await this.deps.streams.closeAll();
     await this.running.catch(() => undefined);
   }

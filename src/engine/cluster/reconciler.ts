@@ -44,6 +44,8 @@ export interface StreamHealth {
  */
 export class Reconciler {
   private readonly lastFull = new Map<string, number>();
+  /** Rejects the accounts still being read once this node stops leading: a pass never holds up a shutdown. */
+  private stopping = Reconciler.stopSignal();
 
   constructor(
     private readonly deps: {
@@ -60,19 +62,40 @@ export class Reconciler {
     },
   ) {}
 
+  private static stopSignal(): { promise: Promise<never>; stop: () => void } {
+    let stop = () => {};
+    const promise = new Promise<never>((_, reject) => {
+      stop = () => reject(new Error('reconciliation stopped: this node no longer leads'));
+    });
+    promise.catch(() => undefined);
+    return { promise, stop };
+  }
+
+  /** Ends the pass under way at once: accounts not started are not started, those in flight are given up. */
+  stop(): void {
+    this.stopping.stop();
+  }
+
+  /** Leading again: passes run. */
+  resume(): void {
+    this.stopping = Reconciler.stopSignal();
+  }
+
   async reconcileAll(): Promise<ReconcileSummary> {
     const started = Date.now();
+    const { promise: stopped } = this.stopping;
     // A key whose last verdict is invalid is not used for signing: its account waits for a working key.
     const configs = await this.deps.orm.em
       .fork()
       .find(UserExchangeConfig, { $or: [{ isValid: true }, { exchange: Exchange.PAPER }] }, { ...WITHOUT_OWNER, populate: ['user', 'apiKeyEnc', 'apiSecretEnc'] });
     const limit = pLimit(this.deps.concurrency ?? 8);
     const summary: ReconcileSummary = { users: configs.length, full: 0, ordersSettled: 0, tradesAdded: 0, movementsAdded: 0, failures: 0, durationMs: 0 };
-    await Promise.all(
+    const pass = Promise.all(
       configs.map((config) =>
         limit(async () => {
           try {
-            const r = await withTimeLimit(this.reconcileUser(config), this.deps.userTimeLimitMs ?? USER_TIME_LIMIT_MS, 'reconciling this account took too long');
+            const reading = withTimeLimit(this.reconcileUser(config), this.deps.userTimeLimitMs ?? USER_TIME_LIMIT_MS, 'reconciling this account took too long');
+            const r = await Promise.race([reading, stopped]);
             if (r.full) summary.full += 1;
             summary.ordersSettled += r.ordersSettled;
             summary.tradesAdded += r.tradesAdded;
@@ -84,6 +107,7 @@ export class Reconciler {
         }),
       ),
     );
+    await Promise.race([pass, stopped.catch(() => limit.clearQueue())]);
     summary.durationMs = Date.now() - started;
     this.deps.logger.info(summary, 'reconciliation done');
     this.deps.onPass?.(summary);

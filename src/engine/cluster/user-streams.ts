@@ -36,7 +36,15 @@ export class UserStreams {
   private closed = false;
 
   constructor(
-    private readonly deps: { orm: MikroORM; contexts: UserContextCache; ledger: Ledger; keyHealth: KeyHealth; logger: Logger; metrics?: Pick<EngineMetrics, 'streamsConnected'> },
+    private readonly deps: {
+      orm: MikroORM;
+      contexts: UserContextCache;
+      ledger: Ledger;
+      keyHealth: KeyHealth;
+      logger: Logger;
+      metrics?: Pick<EngineMetrics, 'streamsConnected'>;
+      openTimeLimitMs?: number;
+    },
   ) {}
 
   get connectedCount(): number {
@@ -100,7 +108,7 @@ export class UserStreams {
     });
     this.opening.add(opening);
     try {
-      const stream = await withTimeLimit(opening, OPEN_TIME_LIMIT_MS, 'the user-data stream did not open in time');
+      const stream = await withTimeLimit(opening, this.deps.openTimeLimitMs ?? OPEN_TIME_LIMIT_MS, 'the user-data stream did not open in time');
       if (this.closed) {
         await stream.close().catch(() => undefined);
         return;

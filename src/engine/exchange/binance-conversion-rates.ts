@@ -39,7 +39,7 @@ export class BinanceConversionRates implements ConversionRates {
 
   private async priceAt(asset: string, minute: number): Promise<Decimal | null> {
     try {
-      await this.binance.traffic.gate();
+      await this.binance.traffic.gate(1, 'background');
       const rows = (await this.client.getKlines({ symbol: `${asset}USDT`, interval: '1m', startTime: minute, limit: 1 })) as unknown as Array<
         [number, string, string, string, string]
       >;

@@ -21,11 +21,10 @@ export interface BinanceFuturesGatewayOptions {
   apiSecret: string;
   /** USD-M REST base (mainnet or testnet), e.g. BINANCE_FUTURES_URL. */
   futuresUrl: string;
-  /** Spot/SAPI REST base for apiRestrictions (BINANCE_SPOT_URL). */
+  /** Spot/SAPI REST base for apiRestrictions (BINANCE_SPOT_URL or BINANCE_SPOT_TESTNET_URL). */
   spotUrl: string;
-  /** USD-M websocket host (BINANCE_FUTURES_WS_URL); null on testnet means the package's testnet host. */
-  wsUrl: string | null;
-  testnet: boolean;
+  /** USD-M websocket host (BINANCE_FUTURES_WS_URL or BINANCE_FUTURES_TESTNET_WS_URL). */
+  wsUrl: string;
   /** Per-request timeout; the package's default is 5 minutes (notes §7.1). */
   timeoutMs?: number;
   recvWindow?: number;
@@ -38,6 +37,11 @@ export interface BinanceFuturesGatewayOptions {
 }
 
 const WEEK_MS = 7 * 24 * 3600_000;
+/** Request weight of each call on the futures IP budget (Binance's docs; orders count on the account's order limits instead). */
+const WEIGHT: Record<string, number> = {
+  getAccount: 5, getPosition: 5, exchangeInfo: 1, setLeverage: 1, getPositionMode: 30, apiRestrictions: 0, placeMarketOrder: 0,
+  getOrder: 1, cancelOrder: 1, getOpenOrders: 1, getUserTrades: 5, getIncome: 30, listenKey: 1, serverTime: 1,
+};
 /** How far back Binance keeps fills (userTrades: six months) and income (three months). */
 const TRADES_KEPT_MS = 180 * 24 * 3600_000;
 const INCOME_KEPT_MS = 90 * 24 * 3600_000;
@@ -143,11 +147,8 @@ export class BinanceFuturesGateway implements ExchangeGateway {
   }
 
   async getKeyPermissions(): Promise<KeyPermissions> {
-    if (this.opts.testnet) {
-      // The futures testnet has no /sapi: a signed account read is the only proof we can get.
-      await this.getAccount();
-      return { canRead: true, canTrade: true, futuresEnabled: true, canWithdraw: false, canTransferInternal: false, canTransferUniversal: false, ipRestricted: false };
-    }
+    // Testnet keys too: read from the testnet's spot host (BINANCE_SPOT_TESTNET_URL). A host that cannot say what a key
+    // may do fails the verification; a key is never assumed harmless.
     const p = (await this.call('apiRestrictions', this.spot, () => this.spot.getApiKeyPermissions())) as unknown as Record<string, boolean>;
     return {
       canRead: Boolean(p.enableReading), canTrade: Boolean(p.enableFutures), futuresEnabled: Boolean(p.enableFutures),
@@ -235,7 +236,7 @@ export class BinanceFuturesGateway implements ExchangeGateway {
     const stream = new BinanceUserDataStream(
       {
         apiKey: this.opts.apiKey, apiSecret: this.opts.apiSecret, futuresUrl: this.opts.futuresUrl, wsUrl: this.opts.wsUrl,
-        testnet: this.opts.testnet, timeoutMs: this.opts.timeoutMs ?? 5_000, logger: this.logger,
+        timeoutMs: this.opts.timeoutMs ?? 5_000, logger: this.logger,
       },
       handlers,
     );
@@ -283,7 +284,7 @@ export class BinanceFuturesGateway implements ExchangeGateway {
   }
 
   private async call<T>(op: string, client: USDMClient | MainClient, fn: () => Promise<T>, quietCodes: number[] = [], retryOnSkew = true): Promise<T> {
-    await this.opts.traffic.gate();
+    await this.opts.traffic.gate(WEIGHT[op] ?? 1);
     client.setTimeOffset(this.opts.timeOffsets.offset(this.opts.futuresUrl));
     try {
       const result = await fn();
@@ -313,7 +314,7 @@ export class BinanceFuturesGateway implements ExchangeGateway {
   private async resyncClock(): Promise<void> {
     try {
       await this.opts.timeOffsets.resync(this.opts.futuresUrl, async () => {
-        await this.opts.traffic.gate();
+        await this.opts.traffic.gate(WEIGHT.serverTime);
         return this.client.getServerTime();
       });
     } catch (raw) {

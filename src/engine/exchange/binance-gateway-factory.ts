@@ -7,13 +7,14 @@ import { BinanceTimeOffsets } from './binance-time-offsets';
 import { ExchangeTrafficControl, type TrafficControlOptions } from './exchange-traffic-control';
 import type { EngineMetrics } from '../metrics-port';
 
+/** Every host a gateway dials, mainnet and testnet: all of them from the BINANCE_* settings, none from the package's defaults. */
 export interface BinanceEndpoints {
   futuresUrl: string;
   futuresTestnetUrl: string;
   spotUrl: string;
+  spotTestnetUrl: string;
   futuresWsUrl: string;
-  /** Testnet websocket host; null lets the package use its own testnet host. */
-  futuresTestnetWsUrl?: string | null;
+  futuresTestnetWsUrl: string;
 }
 
 export interface BinanceCredentials {
@@ -59,10 +60,9 @@ export class BinanceGatewayFactory {
     return new BinanceFuturesGateway({
       apiKey: credentials.apiKey,
       apiSecret: credentials.apiSecret,
-      testnet: credentials.testnet,
       futuresUrl: credentials.testnet ? e.futuresTestnetUrl : e.futuresUrl,
-      spotUrl: e.spotUrl,
-      wsUrl: credentials.testnet ? e.futuresTestnetWsUrl ?? null : e.futuresWsUrl,
+      spotUrl: credentials.testnet ? e.spotTestnetUrl : e.spotUrl,
+      wsUrl: credentials.testnet ? e.futuresTestnetWsUrl : e.futuresWsUrl,
       timeoutMs: this.options.timeoutMs,
       recvWindow: this.options.recvWindow,
       traffic: this.traffic,

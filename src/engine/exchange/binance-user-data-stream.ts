@@ -9,9 +9,8 @@ export interface BinanceUserDataStreamOptions {
   apiKey: string;
   apiSecret: string;
   futuresUrl: string;
-  /** Host only (the package appends `/private/stream?listenKey=`); absent on testnet means the package's testnet host. */
-  wsUrl: string | null;
-  testnet: boolean;
+  /** Host only (the package appends `/private/stream?listenKey=`), from BINANCE_FUTURES_WS_URL or BINANCE_FUTURES_TESTNET_WS_URL. */
+  wsUrl: string;
   timeoutMs: number;
   logger: Logger;
 }
@@ -95,7 +94,7 @@ export class BinanceUserDataStream implements UserDataStream {
         api_key: opts.apiKey,
         api_secret: opts.apiSecret,
         beautify: false,
-        ...(opts.wsUrl ? { wsUrl: opts.wsUrl } : { testnet: opts.testnet }),
+        wsUrl: opts.wsUrl,
         restOptions: { baseUrl: opts.futuresUrl },
         requestOptions: { timeout: opts.timeoutMs },
       },
@@ -116,8 +115,7 @@ export class BinanceUserDataStream implements UserDataStream {
   }
 
   async start(): Promise<void> {
-    const wsKey = this.opts.wsUrl || !this.opts.testnet ? 'usdmPrivate' : 'usdmTestnetPrivate';
-    const result = await this.ws.subscribeUsdFuturesUserDataStream(wsKey);
+    const result = await this.ws.subscribeUsdFuturesUserDataStream('usdmPrivate');
     if (!result) {
       await this.close();
       throw new Error('user data stream did not connect');

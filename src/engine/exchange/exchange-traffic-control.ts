@@ -1,6 +1,10 @@
 import type { Logger } from 'pino';
 import type { EngineMetrics } from '../metrics-port';
 import { IpBannedError, RateLimitedError } from './exchange-errors';
+import { currentTrafficClass, type TrafficClass } from './traffic-class';
+
+/** Refused at once instead of queued: a user-triggered call when only the trading reserve is left. */
+export class TradingReserveError extends RateLimitedError {}
 
 export interface TrafficClock {
   now(): number;
@@ -17,6 +21,8 @@ export interface TrafficControlOptions {
   weightBudgetPerMinute?: number;
   /** A pause longer than this fails fast instead of queueing callers (a 418 can last days). */
   maxWaitMs?: number;
+  /** Share of the budget only signal execution may spend (0.3: the last 30 % of each minute's weight). */
+  executionReserve?: number;
   clock?: TrafficClock;
   logger?: Pick<Logger, 'warn' | 'info'>;
   metrics?: Pick<EngineMetrics, 'pauseStarted'>;
@@ -34,22 +40,40 @@ export class ExchangeTrafficControl {
   private pausedUntil = 0;
   private pauseKind: 'rate_limited' | 'ip_banned' = 'rate_limited';
   private usedWeight = 0;
+  /** What this process sent this minute by its own count, and since the last header: the header lags behind what is in flight. */
+  private sentWeight = 0;
+  private sentSinceHeader = 0;
   private weightMinute = -1;
+  private readonly reserve: number;
 
   constructor(private readonly opts: TrafficControlOptions = {}) {
     this.budget = opts.weightBudgetPerMinute ?? 2000;
     this.maxWaitMs = opts.maxWaitMs ?? 5 * 60_000;
     this.clock = opts.clock ?? realClock;
+    this.reserve = opts.executionReserve ?? 0.3;
   }
 
-  /** Resolves when a request may go out; throws when the wait would exceed maxWaitMs. */
-  async gate(): Promise<void> {
+  /**
+   * Resolves when a request of `weight` may go out for the caller's traffic
+   * class (see traffic-class.ts); throws when the wait would exceed maxWaitMs,
+   * and at once for a user-triggered call that only the trading reserve could carry.
+   */
+  async gate(weight = 1, kind: TrafficClass = currentTrafficClass()): Promise<void> {
+    const ceiling = kind === 'execution' ? this.budget : Math.floor(this.budget * (1 - this.reserve));
     for (;;) {
       const now = this.clock.now();
       let waitMs = 0;
       if (this.pausedUntil > now) waitMs = this.pausedUntil - now;
-      else if (this.currentWeight(now) >= this.budget) waitMs = 60_000 - (now % 60_000);
-      if (waitMs <= 0) return;
+      else if (this.currentWeight(now) + weight > ceiling) {
+        waitMs = 60_000 - (now % 60_000);
+        if (kind === 'user') {
+          throw new TradingReserveError("Binance's request budget for this minute is kept for trading; try again in a minute.", waitMs);
+        }
+      }
+      if (waitMs <= 0) {
+        this.charge(now, weight);
+        return;
+      }
       if (waitMs > this.maxWaitMs) {
         throw this.pauseKind === 'ip_banned' && this.pausedUntil > now
           ? new IpBannedError('Binance has banned this server\'s IP; requests are paused.', waitMs)
@@ -62,12 +86,26 @@ export class ExchangeTrafficControl {
   /** The `x-mbx-used-weight-1m` Binance reported (per IP, so the highest recent value wins). */
   observeWeight(usedWeight1m: number | null | undefined): void {
     if (usedWeight1m === null || usedWeight1m === undefined || !Number.isFinite(usedWeight1m)) return;
-    const minute = Math.floor(this.clock.now() / 60_000);
-    if (minute !== this.weightMinute) {
-      this.weightMinute = minute;
-      this.usedWeight = 0;
+    this.rollMinute(this.clock.now());
+    if (usedWeight1m >= this.usedWeight) {
+      this.usedWeight = usedWeight1m;
+      this.sentSinceHeader = 0;
     }
-    this.usedWeight = Math.max(this.usedWeight, usedWeight1m);
+  }
+
+  private charge(now: number, weight: number): void {
+    this.rollMinute(now);
+    this.sentWeight += weight;
+    this.sentSinceHeader += weight;
+  }
+
+  private rollMinute(now: number): void {
+    const minute = Math.floor(now / 60_000);
+    if (minute === this.weightMinute) return;
+    this.weightMinute = minute;
+    this.usedWeight = 0;
+    this.sentWeight = 0;
+    this.sentSinceHeader = 0;
   }
 
   /** Every caller waits until Retry-After has passed. */
@@ -79,6 +117,14 @@ export class ExchangeTrafficControl {
       this.pauseKind = kind;
       this.opts.logger?.warn({ pauseMs: ms, kind }, 'binance traffic paused');
     }
+  }
+
+  /** How long until a user-triggered call of `weight` fits outside the trading reserve (0: now). */
+  waitForUserCallMs(weight: number): number {
+    const now = this.clock.now();
+    if (this.pausedUntil > now) return this.pausedUntil - now;
+    const ceiling = Math.floor(this.budget * (1 - this.reserve));
+    return this.currentWeight(now) + weight > ceiling ? 60_000 - (now % 60_000) : 0;
   }
 
   get pausedForMs(): number {
@@ -95,6 +141,6 @@ export class ExchangeTrafficControl {
   }
 
   private currentWeight(now: number): number {
-    return Math.floor(now / 60_000) === this.weightMinute ? this.usedWeight : 0;
+    return Math.floor(now / 60_000) === this.weightMinute ? Math.max(this.usedWeight + this.sentSinceHeader, this.sentWeight) : 0;
   }
 }

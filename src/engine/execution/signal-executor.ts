@@ -5,6 +5,7 @@ import { Order } from '../../entities/order.entity';
 import { WITHOUT_OWNER } from '../../entities/owner-filter';
 import type { Signal } from '../../entities/signal.entity';
 import type { ExecutionReport } from '../engine-events';
+import { withTrafficClass } from '../exchange/traffic-class';
 import type { Ledger } from '../ledger/ledger';
 import type { EngineMetrics } from '../metrics-port';
 import type { ExecutionOutcome } from '../ledger/execution-ledger';
@@ -59,7 +60,8 @@ export class SignalExecutor {
       priors.set(order.user.id, [...(priors.get(order.user.id) ?? []), order]);
     }
     const taskDeps: UserTaskDeps = { ...this.deps, clock: this.clock, options };
-    const report = await fanOut(
+    // Every exchange call under this fan-out may spend the trading reserve of the IP's weight budget.
+    const report = await withTrafficClass('execution', () => fanOut(
       routing.eligible.map((candidate) => ({
         key: candidate.userId,
         run: ({ signal: abort }: { signal: AbortSignal }) => new UserTask(taskDeps, signal, candidate, abort, priors.get(candidate.userId) ?? []).run(),
@@ -76,7 +78,7 @@ export class SignalExecutor {
           else late.set(outcome.key, outcome.value);
         },
       },
-    );
+    ));
     for (const r of report.results) {
       const base =
         r.status === 'fulfilled'

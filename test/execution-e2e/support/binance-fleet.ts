@@ -104,7 +104,9 @@ export const binanceEnv = (fake: FakeBinance) => ({
   BINANCE_FUTURES_URL: fake.url,
   BINANCE_FUTURES_TESTNET_URL: fake.url,
   BINANCE_SPOT_URL: fake.url,
+  BINANCE_SPOT_TESTNET_URL: fake.url,
   BINANCE_FUTURES_WS_URL: fake.wsUrl,
+  BINANCE_FUTURES_TESTNET_WS_URL: fake.wsUrl,
 });
 
 /** The user's stored rows, read past the owner filter as an operator would. */

@@ -210,13 +210,22 @@ export class FakeBinanceHttp {
     return fault;
   }
 
-  private addWeight(route: Route, params: Record<string, string>): void {
+  spendWeight(weight: number): void {
+    this.rollMinute();
+    this.usedWeight += weight;
+  }
+
+  private rollMinute(): void {
     const minute = Math.floor(this.ctx.serverTime() / 60_000);
     if (minute !== this.weightMinute) {
       this.weightMinute = minute;
       this.usedWeight = 0;
       this.usedSapiWeight = 0;
     }
+  }
+
+  private addWeight(route: Route, params: Record<string, string>): void {
+    this.rollMinute();
     if (route.sapi) this.usedSapiWeight += route.weight(params);
     else this.usedWeight += route.weight(params);
   }

@@ -129,6 +129,11 @@ export class FakeBinance {
     this.http.setLatency(ms, apiKey);
   }
 
+  /** Another server on the same IP spent `weight` of this minute's budget (Binance counts weight per IP). */
+  spendWeight(weight: number): void {
+    this.http.spendWeight(weight);
+  }
+
   injectFault(spec: FaultSpec): FaultHandle {
     return this.http.injectFault(spec);
   }
