@@ -19,6 +19,7 @@ import { httpContext } from './request-context';
 import { closeServices, createServices, type Services } from './services';
 import { AppMetrics } from './metrics';
 import { attachSocketServer } from './socket-server';
+import { accountPages } from './account-pages';
 import type { Engine } from '../engine/engine';
 import type { Clock } from '../engine/ports';
 import { LEADER_FLAG, registerAppJobs } from '../jobs/app-jobs';
@@ -118,6 +119,7 @@ export async function createApp(config: AppConfig, logger: Logger, options: AppO
       const [database, busOk] = await Promise.all([within(2000, db.orm.isConnected()), within(2000, bus.ping())]);
       res.status(database && busOk ? 200 : 503).json({ status: database && busOk ? 'ready' : 'unavailable', database, bus: busOk });
     });
+    app.use(accountPages({ ...services, clientIp: (req) => clientAddress(req, trustProxy), logger: logger.child({ module: 'account-pages' }) }));
     app.use(
       '/graphql',
       cors({

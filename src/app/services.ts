@@ -21,17 +21,25 @@ import { AuditService } from '../services/audit.service';
 import { AuthService } from '../services/auth.service';
 import { createAuthLimits } from '../services/auth-limits';
 import { KnownIpStore } from '../services/known-ips';
-import { MailSignInNotifier } from '../services/sign-in-notifier';
 import { ExchangeConfigService } from '../services/exchange-config.service';
 import { KeyCipher } from '../services/key-cipher';
 import { KeyReverificationJob } from '../services/key-reverification.job';
 import { MailService } from '../services/mail.service';
-import { RiskMailer } from '../services/risk-mailer';
 import { RiskService } from '../services/risk.service';
 import { SignalService } from '../services/signal.service';
 import { TokenService } from '../services/token.service';
 import { TradingService } from '../services/trading.service';
 import { UserService } from '../services/user.service';
+import { ACCOUNT_LIMITS } from '../services/account-limits';
+import { AdminConsoleService } from '../services/admin-console.service';
+import { TableBillingReader } from '../services/billing-reader';
+import { EmailChangeService } from '../services/email-change.service';
+import { EmailTokenService } from '../services/email-token.service';
+import { EmailVerificationService } from '../services/email-verification.service';
+import { MailRenderer } from '../services/notifications/mail-renderer';
+import { NotificationService } from '../services/notifications/notification.service';
+import { PasswordResetService } from '../services/password-reset.service';
+import { PasswordGuessGuard } from '../services/password-guesses';
 
 /** Everything resolvers and jobs call, built once per process. */
 export interface Services {
@@ -65,6 +73,11 @@ export interface Services {
   executor: SignalExecutor;
   ledger: Ledger;
   reconciler: Reconciler;
+  /** Every mail to a user, queued (the engine's notices come through here too). */
+  notifier: NotificationService;
+  emailVerification: EmailVerificationService;
+  passwordResets: PasswordResetService;
+  adminConsole: AdminConsoleService;
   /** Tells every node to drop cached engine state for this user. */
   userChanged(userId: string): void;
 }
@@ -96,16 +109,30 @@ export function createServices(deps: {
   const tokens = new TokenService(config.secrets.jwtSecret);
   const mail = new MailService({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM, dataDir: config.dataDir, logBodies: !config.production }, logger.child({ module: 'mail' }));
   const audit = new AuditService();
-  const authLogger = logger.child({ module: 'auth' });
+  const cipher = new KeyCipher(config.secrets.masterKey, config.secrets.masterKeyPrevious);
+  const notifier = new NotificationService({
+    queue: jobs, mail, renderer: new MailRenderer(), orm, logger: logger.child({ module: 'notifications' }), publicUrl: config.publicUrl, sealer: cipher,
+  });
+  notifier.registerTasks(jobs);
+  const emailTokens = new EmailTokenService();
+  const accountLimits = rateLimits('accounts', ACCOUNT_LIMITS);
+  // Called only after `auth` exists: a session ending is announced on the bus like every other.
+  const sessions = { announceRevoked: (event: Parameters<AuthService['announceRevoked']>[0]) => auth.announceRevoked(event) };
+  const emailChange = new EmailChangeService({ tokens: emailTokens, audit, notifier, limits: accountLimits, guesses: new PasswordGuessGuard(authLimits), sessions });
+  const knownIps = new KnownIpStore();
+  const emailVerification = new EmailVerificationService({ tokens: emailTokens, audit, emailChange, knownIps });
+  const passwordResets = new PasswordResetService({
+    orm, tokens: emailTokens, audit, notifier, queue: jobs, limits: accountLimits, sessions, logger: logger.child({ module: 'password-reset' }),
+  });
+  passwordResets.registerTasks(jobs);
   const auth = new AuthService({
-    tokens, mail, audit, bus, publicUrl: config.publicUrl, logger: authLogger,
+    tokens, notifier, emailTokens, verification: emailVerification, audit, bus, publicUrl: config.publicUrl, logger: logger.child({ module: 'auth' }),
     limits: authLimits,
-    knownIps: new KnownIpStore(),
-    signInNotifier: new MailSignInNotifier(mail, authLogger),
+    knownIps,
+    signInNotifier: notifier,
   });
   const userChanged = (userId: string) => bus.publish(USER_CHANGED_TOPIC, { userId });
-  const users = new UserService({ audit, auth, logger, onChanged: userChanged });
-  const cipher = new KeyCipher(config.secrets.masterKey, config.secrets.masterKeyPrevious);
+  const users = new UserService({ audit, auth, emailChange, notifier, logger, onChanged: userChanged });
 
   // The engine's ports, implemented by the services below (built after it, reached through these closures).
   let exchangeConfigs: ExchangeConfigService;
@@ -148,7 +175,8 @@ export function createServices(deps: {
       keyHealth: { keyRefused: (userId, reason, source) => exchangeConfigs.keyRefused(userId, reason, source) },
       signals: { recordStrategySignal: (em, input) => signals.recordStrategySignal(em, input) },
       audit,
-      riskNotifier: new RiskMailer({ orm, mail, logger: logger.child({ module: 'risk-mail' }) }),
+      // Risk locks and lifts are mailed like every other notice: queued, retried, never in the judgement's way.
+      riskNotifier: notifier,
       userChanged,
       clock: deps.clock,
       metrics,
@@ -161,7 +189,7 @@ export function createServices(deps: {
     cipher,
     gateways: engine.opener,
     audit,
-    mail,
+    notifier,
     logger: logger.child({ module: 'exchange-config' }),
     symbol: config.STRATEGY_SYMBOL,
     requireIpWhitelist: config.REQUIRE_IP_WHITELIST,
@@ -169,12 +197,15 @@ export function createServices(deps: {
     limits: rateLimits('exchange', { verify: { points: 5, windowSeconds: 600, message: 'Too many key verifications' } }),
     budget: engine.binance.traffic,
   });
-  const keyReverification = new KeyReverificationJob({ orm, exchangeConfigs, mail, logger: logger.child({ module: 'key-reverify' }) });
+  const keyReverification = new KeyReverificationJob({ orm, exchangeConfigs, audit, notifier, logger: logger.child({ module: 'key-reverify' }) });
   signals = new SignalService({ bus, audit, symbol: config.STRATEGY_SYMBOL, prices: engine.prices, execute: (signal) => engine.executor.execute(signal) });
+  const trading = new TradingService();
+  const risk = new RiskService(engine.risk);
+  const adminConsole = new AdminConsoleService({ users, exchangeConfigs, risk, trading, billing: new TableBillingReader(), audit });
   return {
     config, logger, orm, bus, redis, jobs, rateLimits, metrics, tokens, mail, audit, auth, users, cipher, exchangeConfigs, keyReverification, signals,
-    trading: new TradingService(),
-    risk: new RiskService(engine.risk),
+    trading,
+    risk,
     engine,
     binance: engine.binance,
     prices: engine.prices,
@@ -183,6 +214,7 @@ export function createServices(deps: {
     ledger: engine.ledger,
     reconciler: engine.reconciler,
     userChanged,
+    notifier, emailVerification, passwordResets, adminConsole,
   };
 }
 

@@ -184,7 +184,8 @@ export function attachSocketServer(
   void (async () => {
     for await (const event of revocations) {
       for (const extra of byUser.get(event.userId) ?? []) {
-        if (!event.sessionId || extra.actor?.sessionId === event.sessionId) close(extra);
+        const ended = event.sessionId ? extra.actor?.sessionId === event.sessionId : extra.actor?.sessionId !== event.keepSessionId;
+        if (ended) close(extra);
       }
     }
   })().catch((err) => logger.error({ err }, 'session revocation listener stopped'));

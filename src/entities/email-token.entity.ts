@@ -9,7 +9,7 @@ import { User } from './user.entity';
 @OwnedByUser()
 @Index({ properties: ['user', 'purpose'] })
 export class EmailToken {
-  [OptionalProps]?: 'id' | 'usedAt' | 'createdAt';
+  [OptionalProps]?: 'id' | 'usedAt' | 'newEmail' | 'sessionId' | 'createdAt';
 
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
@@ -28,6 +28,14 @@ export class EmailToken {
 
   @Property({ type: 'timestamptz', nullable: true })
   usedAt: Date | null = null;
+
+  /** CHANGE_EMAIL: the address being proven. Not unique: an unconfirmed address is nobody's yet. */
+  @Property({ type: 'varchar', length: 320, nullable: true })
+  newEmail: string | null = null;
+
+  /** CHANGE_EMAIL: the session (refresh family) that asked; it survives the change, the others end. */
+  @Property({ type: 'uuid', nullable: true })
+  sessionId: string | null = null;
 
   @Property({ type: 'timestamptz' })
   createdAt: Date = new Date();

@@ -20,6 +20,7 @@ export enum SignalAction { OPEN_LONG = 'OPEN_LONG', OPEN_SHORT = 'OPEN_SHORT', C
 export enum SignalSource { STRATEGY = 'STRATEGY', MANUAL = 'MANUAL' }
 export enum ExecutionStatus { PLACED = 'PLACED', SKIPPED = 'SKIPPED', FAILED = 'FAILED' }
 export enum InvoiceStatus { OPEN = 'OPEN', PAID = 'PAID', VOID = 'VOID' }
-export enum EmailTokenPurpose { VERIFY_EMAIL = 'VERIFY_EMAIL' }
+/** What a mailed token proves: a new account's address, a password reset, or a new address for an existing account. */
+export enum EmailTokenPurpose { VERIFY_EMAIL = 'VERIFY_EMAIL', RESET_PASSWORD = 'RESET_PASSWORD', CHANGE_EMAIL = 'CHANGE_EMAIL' }
 /** Where an order came from: our engine, or found on the exchange by the reconciler. */
 export enum OrderOrigin { STRATEGY = 'STRATEGY', MANUAL = 'MANUAL', EXTERNAL = 'EXTERNAL' }

@@ -10,6 +10,8 @@ import { User } from './user.entity';
 @OwnedByUser()
 @Index({ properties: ['user', 'createdAt'] })
 @Index({ properties: ['status'] })
+// Platform statistics count the last 24 h of orders across users.
+@Index({ properties: ['createdAt'] })
 @Index({ properties: ['signal'] })
 @Index({ properties: ['user', 'exchangeOrderId'] })
 export class Order {

@@ -9,7 +9,7 @@ import { User } from './user.entity';
 @Index({ properties: ['familyId'] })
 @Index({ properties: ['user', 'revokedAt'] })
 export class Session {
-  [OptionalProps]?: 'id' | 'rotatedAt' | 'revokedAt' | 'ip' | 'createdAt';
+  [OptionalProps]?: 'id' | 'rotatedAt' | 'revokedAt' | 'ip' | 'tokenVersion' | 'createdAt';
 
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
@@ -35,6 +35,13 @@ export class Session {
 
   @Property({ type: 'varchar', length: 64, nullable: true })
   ip: string | null = null;
+
+  /**
+   * The user's token version when this session was issued. A sign-in that checked the old password
+   * while a reset (or suspension) committed carries the old version, so refresh refuses it.
+   */
+  @Property({ type: 'integer', default: 0 })
+  tokenVersion: number = 0;
 
   @Property({ type: 'timestamptz' })
   createdAt: Date = new Date();

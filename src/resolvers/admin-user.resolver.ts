@@ -1,16 +1,14 @@
 import { Arg, Authorized, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
-import type { AuditService } from '../services/audit.service';
 import type { UserService } from '../services/user.service';
 import type { GraphQLContext } from '../schema/context';
 import { Role, SubscriptionPlan, UserStatus } from '../schema/enums';
-import { AuditEntryType, UserPageType } from '../schema/types/admin.type';
+import { UserPageType } from '../schema/types/admin.type';
 import { UserType } from '../schema/types/user.type';
-import { pageSize } from '../services/pagination';
 import { signedIn } from './signed-in';
 
 @Resolver()
 export class AdminUserResolver {
-  constructor(private readonly userService: UserService, private readonly audit: AuditService) {}
+  constructor(private readonly userService: UserService) {}
 
   @Authorized(Role.ADMIN)
   @Query(() => UserPageType)
@@ -49,15 +47,5 @@ export class AdminUserResolver {
     @Arg('reason', () => String, { nullable: true }) reason?: string,
   ) {
     return this.userService.setStatus(signedIn(ctx), id, UserStatus.BANNED, reason ?? null);
-  }
-
-  @Authorized(Role.ADMIN)
-  @Query(() => [AuditEntryType])
-  auditLog(
-    @Ctx() ctx: GraphQLContext,
-    @Arg('userId', () => ID, { nullable: true }) userId?: string,
-    @Arg('first', () => Int, { nullable: true, defaultValue: 100 }) first?: number,
-  ) {
-    return this.audit.list(signedIn(ctx).em, { userId: userId ?? null, first: pageSize(first, 100) });
   }
 }

@@ -6,7 +6,10 @@ import { buildSchemaSync, type ContainerType } from 'type-graphql';
 import type { Services } from '../app/services';
 import type { BusPubSub } from '../realtime/event-bus';
 import { AccountResolver } from '../resolvers/account.resolver';
+import { AccountRecoveryResolver } from '../resolvers/account-recovery.resolver';
+import { AdminConsoleResolver } from '../resolvers/admin-console.resolver';
 import { AdminUserResolver } from '../resolvers/admin-user.resolver';
+import { AuditResolver } from '../resolvers/audit.resolver';
 import { AuthResolver } from '../resolvers/auth.resolver';
 import { ExchangeConfigResolver } from '../resolvers/exchange-config.resolver';
 import { RiskResolver } from '../resolvers/risk.resolver';
@@ -22,7 +25,10 @@ const RESOLVER_FACTORIES = new Map<Function, (s: Services) => unknown>([
   [AuthResolver, (s) => new AuthResolver(s.auth)],
   [ViewerResolver, (s) => new ViewerResolver(s.users, s.exchangeConfigs)],
   [AccountResolver, (s) => new AccountResolver(s.users)],
-  [AdminUserResolver, (s) => new AdminUserResolver(s.users, s.audit)],
+  [AdminUserResolver, (s) => new AdminUserResolver(s.users)],
+  [AdminConsoleResolver, (s) => new AdminConsoleResolver(s.adminConsole)],
+  [AuditResolver, (s) => new AuditResolver(s.audit)],
+  [AccountRecoveryResolver, (s) => new AccountRecoveryResolver(s.passwordResets)],
   [ExchangeConfigResolver, (s) => new ExchangeConfigResolver(s.exchangeConfigs)],
   [TradingResolver, (s) => new TradingResolver(s.trading)],
   [SignalResolver, (s) => new SignalResolver(s.signals)],

@@ -3,8 +3,7 @@ import { WITHOUT_OWNER } from '../entities/owner-filter';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
-import { EmailToken } from '../entities/email-token.entity';
-import { EmailTokenPurpose, SubscriptionPlan, UserStatus } from '../entities/enums';
+import { EmailTokenPurpose, UserStatus } from '../entities/enums';
 import { Session } from '../entities/session.entity';
 import { User } from '../entities/user.entity';
 import { AppError, badInput, conflict, ErrorCode, forbidden, unauthenticated } from '../errors/app-error';
@@ -17,13 +16,16 @@ import { normalizeEmail } from './email';
 import type { KnownIpStore } from './known-ips';
 import type { SignInNotifier } from './notifications/notifier';
 import { currentPasswordCounters, PasswordGuessGuard, signInCounters, type GuessCounterKind } from './password-guesses';
-import type { MailService } from './mail.service';
+import type { EmailTokenService } from './email-token.service';
+import type { EmailVerificationService } from './email-verification.service';
+import type { NotificationService } from './notifications/notification.service';
 import { assertPasswordPolicy, burnPasswordCheck, hashPassword, verifyPassword } from './password';
 import type { Actor, Scope, SignedInScope } from './scope';
+import { TRIAL_DAYS } from '../domain/plans';
 import { hashToken, newOpaqueToken, REFRESH_TOKEN_TTL_MS, type TokenService } from './token.service';
 
-const VERIFY_TOKEN_TTL_MS = 24 * 60 * 60 * 1000;
-export const TRIAL_DAYS = 7;
+const VERIFY_TOKEN_TTL_HOURS = 24;
+export { TRIAL_DAYS };
 
 export interface AuthResult {
   accessToken: string;
@@ -36,6 +38,8 @@ export interface SessionRevokedEvent {
   userId: string;
   /** Only this session ended; absent: every session of the user ended. */
   sessionId?: string;
+  /** Every session but this one ended (the one that changed the email address). */
+  keepSessionId?: string;
 }
 
 /** Kept here for callers that import it from the auth service; the one definition is in email.ts. */
@@ -55,7 +59,9 @@ export class AuthService {
   constructor(
     private readonly deps: {
       tokens: TokenService;
-      mail: MailService;
+      notifier: Pick<NotificationService, 'verifyEmail'>;
+      emailTokens: EmailTokenService;
+      verification: Pick<EmailVerificationService, 'verifySignUp'>;
       audit: AuditService;
       limits: AuthLimits;
       knownIps: KnownIpStore;
@@ -83,7 +89,7 @@ export class AuthService {
     const passwordHash = await hashPassword(input.password);
     const { user, token } = await scope.em.transactional(async (tx) => {
       const created = tx.create(User, { email, passwordHash, status: UserStatus.PENDING, createdAt: this.now(), updatedAt: this.now() });
-      const verifyToken = this.issueVerifyToken(tx, created);
+      const verifyToken = this.issueVerifyToken(tx, created.id);
       this.deps.audit.record(tx, { action: 'user.register', userId: created.id, actorId: created.id, ip: scope.ip });
       try {
         await tx.flush();
@@ -99,32 +105,8 @@ export class AuthService {
   }
 
   async verifyEmail(scope: Scope, token: string): Promise<AuthResult> {
-    const now = this.now();
     return scope.em.transactional(async (tx) => {
-      const row = await tx.findOne(
-        EmailToken,
-        { tokenHash: hashToken(token), purpose: EmailTokenPurpose.VERIFY_EMAIL },
-        { ...WITHOUT_OWNER, populate: ['user'], lockMode: undefined },
-      );
-      if (!row || row.usedAt || row.expiresAt <= now) {
-        throw badInput('This verification link is invalid or has expired; ask for a new one', 'token');
-      }
-      const user = row.user;
-      if (user.status !== UserStatus.PENDING && user.status !== UserStatus.ACTIVE) {
-        throw forbidden('This account is not active');
-      }
-      // Single use even under concurrent clicks: only the request that flips used_at proceeds.
-      const claimed = await tx.nativeUpdate(EmailToken, { id: row.id, usedAt: null }, { usedAt: now }, WITHOUT_OWNER);
-      if (claimed !== 1) throw badInput('This verification link is invalid or has expired; ask for a new one', 'token');
-      if (user.status === UserStatus.PENDING) {
-        user.status = UserStatus.ACTIVE;
-        user.emailVerifiedAt = now;
-        user.subscription = SubscriptionPlan.FREE;
-        user.trialEndsAt = new Date(now.getTime() + TRIAL_DAYS * 24 * 60 * 60 * 1000);
-      }
-      this.deps.audit.record(tx, { action: 'user.verify_email', userId: user.id, actorId: user.id, ip: scope.ip });
-      // Opening the mailed link proves the mailbox: this network is the account's first known one.
-      await this.deps.knownIps.remember(tx, user.id, networkOf(scope.ip), now);
+      const user = await this.deps.verification.verifySignUp(tx, scope, token);
       return this.startSession(tx, user, scope.ip);
     });
   }
@@ -144,13 +126,8 @@ export class AuthService {
         ip: scope.ip,
       });
       if (!user || !pending) return null;
-      await tx.nativeUpdate(
-        EmailToken,
-        { user: user.id, purpose: EmailTokenPurpose.VERIFY_EMAIL, usedAt: null },
-        { usedAt: this.now() },
-        WITHOUT_OWNER,
-      );
-      return { user, token: this.issueVerifyToken(tx, user) };
+      await this.deps.emailTokens.revokeOpen(tx, user.id, [EmailTokenPurpose.VERIFY_EMAIL]);
+      return { user, token: this.issueVerifyToken(tx, user.id) };
     });
     if (sent) await this.sendVerification(sent.user, sent.token);
     return true;
@@ -227,6 +204,8 @@ export class AuthService {
       }
       const user = session.user;
       if (user.status !== UserStatus.ACTIVE && user.status !== UserStatus.PENDING) return { error: 'invalid' as const };
+      // Issued before a password reset, change or suspension (a sign-in racing it): ended with the others.
+      if (session.tokenVersion !== user.tokenVersion) return { error: 'invalid' as const };
       this.deps.audit.record(tx, { action: 'auth.refresh', userId: user.id, actorId: user.id, ip: scope.ip });
       return { result: await this.startSession(tx, user, scope.ip, session.familyId) };
     });
@@ -331,32 +310,13 @@ export class AuthService {
     await em.flush();
   }
 
-  private issueVerifyToken(em: EntityManager, user: User): string {
-    const token = newOpaqueToken();
-    em.create(EmailToken, {
-      user,
-      purpose: EmailTokenPurpose.VERIFY_EMAIL,
-      tokenHash: hashToken(token),
-      expiresAt: new Date(this.now().getTime() + VERIFY_TOKEN_TTL_MS),
-      createdAt: this.now(),
-    });
-    return token;
+  private issueVerifyToken(em: EntityManager, userId: string): string {
+    return this.deps.emailTokens.issue(em, userId, EmailTokenPurpose.VERIFY_EMAIL, VERIFY_TOKEN_TTL_HOURS * 3600_000);
   }
 
+  /** Queued, never awaited on SMTP: the account exists either way and the user can ask for the mail again. */
   private async sendVerification(user: User, token: string): Promise<void> {
-    const link = `${this.deps.publicUrl}/verify-email?token=${encodeURIComponent(token)}`;
-    try {
-      await this.deps.mail.send({
-        to: user.email,
-        subject: 'Verify your email address',
-        text:
-          `Welcome! Confirm your email address to start your ${TRIAL_DAYS}-day free trial:\n\n${link}\n\n` +
-          `Or call the verifyEmail mutation with this token:\n${token}\n\nThe link expires in 24 hours.`,
-      });
-    } catch (err) {
-      // The account exists either way; the user can ask for the mail again.
-      this.deps.logger.error({ err: (err as Error).message, userId: user.id }, 'verification mail could not be sent');
-    }
+    await this.deps.notifier.verifyEmail(user.email, token, { trialDays: TRIAL_DAYS, expiresInHours: VERIFY_TOKEN_TTL_HOURS });
   }
 
   private async startSession(em: EntityManager, user: User, ip: string | null, familyId: string = randomUUID()): Promise<AuthResult> {
@@ -367,6 +327,7 @@ export class AuthService {
       tokenHash: hashToken(refreshToken),
       expiresAt: new Date(this.now().getTime() + REFRESH_TOKEN_TTL_MS),
       ip,
+      tokenVersion: user.tokenVersion,
       createdAt: this.now(),
     });
     const access = await this.deps.tokens.signAccess(

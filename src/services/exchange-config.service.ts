@@ -9,12 +9,13 @@ import { UserExchangeConfig } from '../entities/user-exchange-config.entity';
 import { badInput, notFound, rateLimited } from '../errors/app-error';
 import { withTrafficClass } from '../engine/exchange/traffic-class';
 import type { RateLimits } from './rate-limits';
+import { assertAdmin } from './access';
 import type { GatewayOpener } from '../engine/exchange/gateway-opener';
 import { CredentialsUnreadableError, type CredentialCipher, type KeyHealth, type KeyRefusalSource } from '../engine/ports';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { OWNER_FILTER } from '../entities/owner-filter';
+import { OWNER_FILTER, WITHOUT_OWNER } from '../entities/owner-filter';
 import type { AuditService } from './audit.service';
-import type { MailService } from './mail.service';
+import type { NotificationService } from './notifications/notification.service';
 import { PLAN_RULES } from '../domain/plans';
 import type { SignedInScope } from './scope';
 
@@ -84,7 +85,7 @@ export class ExchangeConfigService implements KeyHealth {
       cipher: CredentialSealer;
       gateways: GatewayOpener;
       audit: AuditService;
-      mail: MailService;
+      notifier: Pick<NotificationService, 'keyTurnedInvalid'>;
       logger: Logger;
       symbol: string;
       requireIpWhitelist: boolean;
@@ -98,6 +99,12 @@ export class ExchangeConfigService implements KeyHealth {
 
   get(scope: SignedInScope): Promise<UserExchangeConfig | null> {
     return scope.em.findOne(UserExchangeConfig, { user: scope.actor.id });
+  }
+
+  /** Admin: another user's config; the credentials are lazy columns and stay unloaded. */
+  async configOf(scope: SignedInScope, userId: string): Promise<UserExchangeConfig | null> {
+    assertAdmin(scope);
+    return scope.em.findOne(UserExchangeConfig, { user: userId }, WITHOUT_OWNER);
   }
 
   /**
@@ -117,15 +124,8 @@ export class ExchangeConfigService implements KeyHealth {
     this.deps.audit.record(em, { action: 'exchange.key_invalid', userId, detail: `${source.toLowerCase().replace('_', ' ')}: ${reason}` });
     await em.flush();
     this.deps.onChanged?.(userId);
-    const user = await em.findOne(User, { id: userId });
-    if (!user) return;
-    await this.deps.mail
-      .send({
-        to: user.email,
-        subject: 'Your exchange API key stopped working',
-        text: `Your exchange API key was refused while the platform was using it:\n\n${reason}\n\nNo new positions are opened on your account until you bind a working key.`,
-      })
-      .catch((err) => this.deps.logger.error({ userId, err: (err as Error).message }, 'key-invalid mail not sent'));
+    const config = await em.findOne(UserExchangeConfig, { user: userId });
+    await this.deps.notifier.keyTurnedInvalid(userId, { maskedKey: config?.apiKeyMasked ?? 'on file', reason, source });
   }
 
   async set(scope: SignedInScope, input: ExchangeConfigInputData): Promise<UserExchangeConfig> {

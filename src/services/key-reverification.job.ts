@@ -4,7 +4,8 @@ import { Exchange } from '../entities/enums';
 import { OWNER_FILTER } from '../entities/owner-filter';
 import { UserExchangeConfig } from '../entities/user-exchange-config.entity';
 import { CREDENTIALS, type ExchangeConfigService } from './exchange-config.service';
-import type { MailService } from './mail.service';
+import type { AuditService } from './audit.service';
+import type { NotificationService } from './notifications/notification.service';
 
 const BATCH = 100;
 
@@ -15,7 +16,13 @@ const BATCH = 100;
  */
 export class KeyReverificationJob {
   constructor(
-    private readonly deps: { orm: MikroORM; exchangeConfigs: ExchangeConfigService; mail: MailService; logger: Logger },
+    private readonly deps: {
+      orm: MikroORM;
+      exchangeConfigs: ExchangeConfigService;
+      audit: AuditService;
+      notifier: Pick<NotificationService, 'keyTurnedInvalid'>;
+      logger: Logger;
+    },
   ) {}
 
   async run(): Promise<{ checked: number; newlyInvalid: number; unreachable: number }> {
@@ -50,12 +57,16 @@ export class KeyReverificationJob {
           if (outcome.unreachable) unreachable += 1;
           else if (wasValid && !outcome.ok) {
             newlyInvalid += 1;
-            await this.deps.mail.send({
-              to: config.user.email,
-              subject: 'Your exchange API key stopped working',
-              text:
-                `We checked your Binance API key ${config.apiKeyMasked} today and it is no longer usable:\n\n` +
-                `${outcome.reason}\n\nTrading on your account is paused until you bind a working key.`,
+            this.deps.audit.record(em, {
+              action: 'exchange.key_invalid',
+              userId: row.user.id,
+              detail: `daily check: ${outcome.reason ?? 'no longer usable'} (${config.apiKeyMasked})`,
+            });
+            await em.flush();
+            await this.deps.notifier.keyTurnedInvalid(row.user.id, {
+              maskedKey: config.apiKeyMasked,
+              reason: outcome.reason ?? 'the exchange no longer accepts it',
+              source: 'DAILY_CHECK',
             });
           }
         } catch (err) {

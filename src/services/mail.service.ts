@@ -7,11 +7,22 @@ export interface MailMessage {
   to: string;
   subject: string;
   text: string;
+  /** The HTML alternative; the message is multipart/alternative when present. */
+  html?: string;
 }
 
 /**
- * Sends over SMTP when SMTP_URL is set. Without it (demo mode) the message is
- * written to DATA_DIR/mail/ and to the log, so a newcomer can follow the link.
+ * Bounds on one SMTP attempt: a server that accepts the connection and then
+ * goes quiet fails the attempt (and the job retries) instead of holding a
+ * worker for nodemailer's default ten minutes.
+ */
+const SMTP_TIMEOUTS = { connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 };
+
+/**
+ * The mail transport: SMTP when SMTP_URL is set. Without it (demo mode) the
+ * message is written to DATA_DIR/mail/ and, outside production, to the log,
+ * so a newcomer can follow the link. Callers are the notification jobs
+ * (`notifications/`), never an action's own path.
  */
 export class MailService {
   private readonly transport: Transporter | null;
@@ -21,12 +32,18 @@ export class MailService {
     private readonly options: { smtpUrl?: string; from: string; dataDir: string; logBodies?: boolean },
     private readonly logger: Logger,
   ) {
-    this.transport = options.smtpUrl ? nodemailer.createTransport(options.smtpUrl) : null;
+    this.transport = options.smtpUrl ? nodemailer.createTransport({ url: options.smtpUrl, ...SMTP_TIMEOUTS }) : null;
   }
 
   async send(message: MailMessage): Promise<void> {
     if (this.transport) {
-      await this.transport.sendMail({ from: this.options.from, to: message.to, subject: message.subject, text: message.text });
+      await this.transport.sendMail({
+        from: this.options.from,
+        to: message.to,
+        subject: message.subject,
+        text: message.text,
+        ...(message.html ? { html: message.html } : {}),
+      });
       this.logger.info({ to: message.to, subject: message.subject }, 'mail sent');
       return;
     }

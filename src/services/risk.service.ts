@@ -2,7 +2,9 @@ import Decimal from 'decimal.js';
 import type { RiskLimits } from '../engine/risk/risk-guard';
 import type { RiskMonitor } from '../engine/risk/risk-monitor';
 import { Role } from '../entities/enums';
+import { OWNER_FILTER } from '../entities/owner-filter';
 import { User } from '../entities/user.entity';
+import { assertAdmin } from './access';
 import { badInput, forbidden, notFound } from '../errors/app-error';
 import { toRiskEventType, toRiskStateType } from '../schema/mappers/risk.mapper';
 import { isUuid } from './ids';
@@ -27,6 +29,15 @@ export class RiskService {
 
   async view(scope: SignedInScope) {
     const { state, limits } = await this.monitor.stateOf(scope.em, scope.actor.id);
+    return toRiskStateType(state, limits);
+  }
+
+  /** Admin: another user's state (the admin console's user detail). */
+  async stateOf(scope: SignedInScope, userId: string) {
+    assertAdmin(scope);
+    const em = scope.em.fork();
+    em.setFilterParams(OWNER_FILTER, { userId });
+    const { state, limits } = await this.monitor.stateOf(em, userId);
     return toRiskStateType(state, limits);
   }
 

@@ -4,6 +4,8 @@ import { Position } from '../entities/position.entity';
 import { Trade } from '../entities/trade.entity';
 import { UserExecution } from '../entities/user-execution.entity';
 import { badInput } from '../errors/app-error';
+import { WITHOUT_OWNER } from '../entities/owner-filter';
+import { assertAdmin } from './access';
 import { afterCursor, decodeCursor, pageSize, toPage } from './pagination';
 import type { SignedInScope } from './scope';
 
@@ -37,6 +39,18 @@ export class TradingService {
       { orderBy: { executedAt: 'desc', id: 'desc' }, limit: size + 1 },
     );
     return toPage(rows, size, (t) => t.executedAt);
+  }
+
+  /** Admin: another user's open positions. */
+  async positionsOf(scope: SignedInScope, userId: string): Promise<Position[]> {
+    assertAdmin(scope);
+    return scope.em.find(Position, { user: userId, side: { $ne: PositionSide.FLAT } }, { ...WITHOUT_OWNER, orderBy: { symbol: 'asc' } });
+  }
+
+  /** Admin: another user's latest orders, newest first. */
+  async recentOrdersOf(scope: SignedInScope, userId: string, limit: number): Promise<Order[]> {
+    assertAdmin(scope);
+    return scope.em.find(Order, { user: userId }, { ...WITHOUT_OWNER, orderBy: { createdAt: 'desc', id: 'desc' }, limit });
   }
 
   executions(scope: SignedInScope, first: number | null | undefined): Promise<UserExecution[]> {

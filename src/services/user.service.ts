@@ -1,14 +1,16 @@
-import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import { LockMode } from '@mikro-orm/core';
 import { isUuid } from './ids';
-import { WITHOUT_OWNER } from '../entities/owner-filter';
 import type { Logger } from 'pino';
-import { Session } from '../entities/session.entity';
 import { Role, SubscriptionPlan, UserStatus } from '../entities/enums';
 import { User } from '../entities/user.entity';
 import { badInput, conflict, notFound } from '../errors/app-error';
+import { assertAdmin } from './access';
 import type { AuditService } from './audit.service';
 import type { AuthService } from './auth.service';
 import { canonicalEmailText, normalizeEmail } from './email';
+import type { EmailChangeService } from './email-change.service';
+import type { NotificationService } from './notifications/notification.service';
+import { endSessions } from './session-revocation';
 import { afterCursor, decodeCursor, pageSize, toPage } from './pagination';
 import { hashPassword, verifyPassword } from './password';
 import type { Scope, SignedInScope } from './scope';
@@ -24,33 +26,28 @@ export interface UserFilter {
 
 /** The account itself (the signed-in user's own) and the admin's user operations. */
 export class UserService {
-  constructor(private readonly deps: { audit: AuditService; auth: AuthService; logger: Logger; onChanged?: (userId: string) => void }) {}
+  constructor(
+    private readonly deps: {
+      audit: AuditService;
+      auth: Pick<AuthService, 'announceRevoked'>;
+      emailChange: Pick<EmailChangeService, 'request'>;
+      notifier: Pick<NotificationService, 'planChanged' | 'accountSuspended' | 'accountBanned'>;
+      logger: Logger;
+      onChanged?: (userId: string) => void;
+    },
+  ) {}
 
   async me(scope: SignedInScope): Promise<User> {
     return scope.em.findOneOrFail(User, { id: scope.actor.id });
   }
 
-  async updateMe(scope: SignedInScope, input: { email?: string | null }): Promise<User> {
+  /** A new email is not applied here: it is confirmed from its own inbox first (EmailChangeService). */
+  async updateMe(scope: SignedInScope, input: { email?: string | null; currentPassword?: string | null }): Promise<User> {
     const user = await this.me(scope);
     if (input.email === undefined || input.email === null) return user;
     const email = normalizeEmail(input.email);
     if (email === user.email) return user;
-    const previous = user.email;
-    user.email = email;
-    this.deps.audit.record(scope.em, {
-      action: 'user.update_email',
-      userId: user.id,
-      actorId: user.id,
-      detail: `email changed from ${previous}`,
-      ip: scope.ip,
-    });
-    try {
-      await scope.em.flush();
-    } catch (err) {
-      if (err instanceof UniqueConstraintViolationException) throw conflict('An account with this email already exists');
-      throw err;
-    }
-    return user;
+    return this.deps.emailChange.request(scope, email, input.currentPassword);
   }
 
   async changePlan(scope: SignedInScope, plan: SubscriptionPlan): Promise<User> {
@@ -67,12 +64,14 @@ export class UserService {
     });
     await scope.em.flush();
     this.deps.onChanged?.(user.id);
+    await this.deps.notifier.planChanged(user.id, previous, plan);
     return user;
   }
 
   // ---- admin ----
 
   async list(scope: SignedInScope, filter: UserFilter) {
+    assertAdmin(scope);
     const size = pageSize(filter.first, 50);
     const cursor = decodeCursor(filter.after);
     const where: Record<string, unknown> = {};
@@ -93,27 +92,46 @@ export class UserService {
     return { ...toPage(rows, size, (u) => u.createdAt), total };
   }
 
+  /** Admin: one user; null for an unknown id and for a malformed one alike. */
   async get(scope: SignedInScope, id: string): Promise<User | null> {
+    assertAdmin(scope);
     if (!isUuid(id)) return null;
     return scope.em.findOne(User, { id });
   }
 
+  /**
+   * Admin: suspend, ban or activate. Setting the status a user already has
+   * changes nothing (no audit row, no mail). Suspending or banning ends every
+   * session and socket at once. The last active admin cannot be taken out:
+   * the active admins' rows are locked first, so two admins suspending each
+   * other at the same moment cannot both succeed.
+   */
   async setStatus(scope: SignedInScope, id: string, status: UserStatus, reason: string | null): Promise<User> {
+    assertAdmin(scope);
     // Stored as text and shown in the audit log: bounded like unlockRisk's reason.
     if (reason && reason.length > 500) throw badInput('reason must be at most 500 characters', 'reason');
-    const user = await this.get(scope, id);
-    if (!user) throw notFound('User');
-    if (user.id === scope.actor.id && status !== UserStatus.ACTIVE) throw badInput('You cannot suspend or ban yourself', 'id');
+    if (!isUuid(id)) throw notFound('User');
+    if (id === scope.actor.id && status !== UserStatus.ACTIVE) throw badInput('You cannot suspend or ban yourself', 'id');
     const ending = status === UserStatus.SUSPENDED || status === UserStatus.BANNED;
-    await scope.em.transactional(async (tx) => {
-      const row = tx.merge(user);
+    const now = new Date();
+    const outcome = await scope.em.transactional(async (tx) => {
+      // Always in the same order (admins by id, then the target), so concurrent status changes cannot deadlock.
+      const activeAdmins = ending
+        ? await tx.find(User, { role: Role.ADMIN, status: UserStatus.ACTIVE }, { lockMode: LockMode.PESSIMISTIC_WRITE, orderBy: { id: 'asc' } })
+        : [];
+      const row = await tx.findOne(User, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
+      if (!row) throw notFound('User');
+      if (row.status === status) return { user: row, changed: false };
+      if (ending && row.role === Role.ADMIN && !activeAdmins.some((a) => a.id !== row.id)) {
+        throw conflict('This is the last active administrator; activate or appoint another one first');
+      }
       row.status = status;
       row.statusReason = reason?.trim() || null;
-      if (status === UserStatus.ACTIVE && !row.emailVerifiedAt) row.emailVerifiedAt = new Date();
+      if (status === UserStatus.ACTIVE && !row.emailVerifiedAt) row.emailVerifiedAt = now;
       if (ending) {
+        await tx.flush();
         // Bumping the token version ends every access token at once; revoking sessions ends refresh.
-        row.tokenVersion += 1;
-        await tx.nativeUpdate(Session, { user: row.id, revokedAt: null }, { revokedAt: new Date() }, WITHOUT_OWNER);
+        await endSessions(tx, row.id, now, { bumpTokenVersion: true });
       }
       this.deps.audit.record(tx, {
         action: `admin.${status === UserStatus.ACTIVE ? 'activate' : status === UserStatus.BANNED ? 'ban' : 'suspend'}_user`,
@@ -122,10 +140,14 @@ export class UserService {
         detail: reason?.trim() || null,
         ip: scope.ip,
       });
+      return { user: row, changed: true };
     });
-    if (ending) this.deps.auth.announceRevoked({ userId: user.id });
-    this.deps.onChanged?.(user.id);
-    return user;
+    if (!outcome.changed) return outcome.user;
+    if (ending) this.deps.auth.announceRevoked({ userId: id });
+    this.deps.onChanged?.(id);
+    if (status === UserStatus.SUSPENDED) await this.deps.notifier.accountSuspended(id);
+    if (status === UserStatus.BANNED) await this.deps.notifier.accountBanned(id);
+    return outcome.user;
   }
 
   /** ADMIN_EMAIL / ADMIN_PASSWORD: make sure that account exists, is ACTIVE and is an admin. */

@@ -24,8 +24,6 @@ const PENDING_FIELDS = [
   'ExchangeConfig.protectiveStopPct',
   'ExchangeConfigInput.maxSlippagePct',
   'ExchangeConfigInput.protectiveStopPct',
-  // Re-authentication before an email change (sign-in hardening, being built now).
-  'UpdateMeInput.currentPassword',
 ];
 
 const fieldOf = (change: BreakingChange) => /^([A-Za-z_]+\.[A-Za-z_]+) was removed\.$/.exec(change.description)?.[1] ?? null;

@@ -74,6 +74,12 @@ describe('exchange keys over their lifetime', () => {
       expect(notice).not.toContain(revokedKey.apiKey);
       expect(notice).not.toContain(revokedKey.apiSecret);
       expect(mailsTo(healthy.email).some((m) => m.includes(STOPPED_SUBJECT))).toBe(false);
+      const html = mail.to(revoked.email).find((m) => m.subject === STOPPED_SUBJECT)!.html;
+      expect(html).toContain(`<code>${maskedForm(revokedKey.apiKey)}</code>`);
+      expect(html).not.toContain(revokedKey.apiKey);
+      // Audited once, as the daily check's doing (no actor), with the masked key and the reason.
+      const turned = await sql(t, "select actor_id, detail from audit_logs where user_id = ? and action = 'exchange.key_invalid'", [revoked.id]);
+      expect(turned).toEqual([{ actor_id: null, detail: expect.stringMatching(/^daily check: .*rejected this API key/) }]);
 
       // Still revoked the next day: no second mail.
       expect(await t.app.services.keyReverification.run()).toEqual({ checked: 2, newlyInvalid: 0, unreachable: 0 });

@@ -28,6 +28,8 @@ export const codeOf = (r: GqlResult) => r.errors?.[0]?.extensions?.code;
 export interface SocketClient {
   client: Client;
   closed: Promise<{ code: number; reason: string }>;
+  /** Resolves once the server acknowledged the connection (it has authenticated the socket). */
+  connected: Promise<void>;
   /** Collects events of one subscription; `next()` waits for the next one. */
   subscribe<T = any>(query: string, variables?: Record<string, unknown>): Subscription<T>;
   dispose(): Promise<void>;
@@ -48,18 +50,21 @@ export function wsUrlOf(httpUrl: string): string {
 export function connectSocket(httpUrl: string, token?: string | null): SocketClient {
   let resolveClosed!: (v: { code: number; reason: string }) => void;
   const closed = new Promise<{ code: number; reason: string }>((r) => (resolveClosed = r));
+  let resolveConnected!: () => void;
+  const connected = new Promise<void>((r) => (resolveConnected = r));
   const client = createClient({
     url: wsUrlOf(httpUrl),
     webSocketImpl: WebSocket,
     lazy: false,
     retryAttempts: 0,
     connectionParams: token ? { authorization: `Bearer ${token}` } : {},
-    on: { closed: (e) => resolveClosed({ code: (e as { code: number }).code, reason: (e as { reason: string }).reason }) },
+    on: { connected: () => resolveConnected(), closed: (e) => resolveClosed({ code: (e as { code: number }).code, reason: (e as { reason: string }).reason }) },
     onNonLazyError: () => undefined,
   });
   return {
     client,
     closed,
+    connected,
     subscribe<T>(query: string, variables: Record<string, unknown> = {}) {
       const events: T[] = [];
       const errors: unknown[] = [];

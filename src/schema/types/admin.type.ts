@@ -2,8 +2,8 @@ import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { SubscriptionPlan, UserStatus } from '../enums';
 import { DecimalScalar } from '../scalars';
 import { ExchangeConfigType } from './exchange-config.type';
-import { ProfitSummaryType } from './profit.type';
-import { RiskStateType } from './risk.type';
+import { InvoiceType, ProfitSummaryType } from './profit.type';
+import { RiskEventType, RiskStateType } from './risk.type';
 import { OrderType, PositionType } from './trading.type';
 import { UserType } from './user.type';
 
@@ -15,6 +15,8 @@ export class UserDetailType {
   @Field(() => [PositionType]) positions!: PositionType[];
   @Field(() => [OrderType]) recentOrders!: OrderType[];
   @Field(() => ProfitSummaryType) profit!: ProfitSummaryType;
+  @Field(() => [InvoiceType]) invoices!: InvoiceType[];
+  @Field(() => [RiskEventType]) riskEvents!: RiskEventType[];
 }
 
 @ObjectType('UserPage')

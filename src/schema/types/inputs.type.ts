@@ -12,6 +12,8 @@ export class RegisterInput {
 export class UpdateMeInput {
   @Field(() => String, { nullable: true }) @IsOptional() @IsEmail({}, { message: 'email must be an email address' })
   email?: string | null;
+  @Field(() => String, { nullable: true, description: 'Required when the email changes.' }) @IsOptional() @MaxLength(1024)
+  currentPassword?: string | null;
 }
 
 @InputType('ExchangeConfigInput')

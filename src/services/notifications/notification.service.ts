@@ -1,0 +1,193 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { KeyRefusalSource } from '../../engine/ports';
+import type { Logger } from 'pino';
+import { logContext, type LogContext } from '../../config/log-context';
+import { User } from '../../entities/user.entity';
+import { KeyDecryptError } from '../key-cipher';
+import type { MailService } from '../mail.service';
+import type { JobQueue, TaskContext, TaskRegistry } from './job-queue';
+import type { MailKind, MailParams } from './mail-kinds';
+import type { MailRenderer } from './mail-renderer';
+import type { SignInNotifier } from './notifier';
+import { MAIL_TEMPLATES } from './templates';
+
+export const SEND_MAIL_TASK = 'notifications.send-mail';
+const MAIL_MAX_ATTEMPTS = 8;
+
+/** Where an invalid key was noticed (the engine's three places, or the daily check); the mail says so in words. */
+export type KeyCheckSource = KeyRefusalSource | 'DAILY_CHECK';
+const DETECTED_BY: Record<KeyCheckSource, string> = {
+  DAILY_CHECK: 'During today\'s daily check,',
+  FAN_OUT: 'While placing an order for you,',
+  RECONCILER: 'While checking your account against the exchange,',
+  USER_STREAM: 'While following your account\'s live updates,',
+};
+
+/** What a mail job carries, sealed: the recipient's address (absent: the user's current one, read at delivery) and the values. */
+type SealedPart = { to?: string; params: Record<string, unknown> };
+/**
+ * A send-mail job's payload as stored in the queue and shown in its logs: nothing readable but the
+ * kind, a user id and the request that caused it (its log ids, so the delivery's lines carry them too).
+ */
+type MailJobPayload = { kind: MailKind; userId?: string; origin?: LogContext; sealed: string };
+
+/** Seals job payloads with the master key (AES-256-GCM, KeyCipher), `context` in the AAD. */
+export interface PayloadSealer {
+  encrypt(plaintext: string, context: string): string;
+  decrypt(ciphertext: string, context: string): string;
+}
+/** Never a user id (those are UUIDs): a sealed mail job cannot pass for a user's exchange credentials. */
+const SEAL_CONTEXT = 'mail-job';
+
+/** The period an invoice covers, as a reader names it ("November 2026"). */
+const monthLabel = (d: Date) => d.toLocaleString('en-GB', { month: 'long', year: 'numeric', timeZone: 'UTC' });
+const dayLabel = (d: Date) => d.toISOString().slice(0, 10);
+const instantLabel = (d: Date) => `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+
+/**
+ * Every mail to a user goes through here: one method per kind, each a job on
+ * the cluster's queue (retried with backoff), so neither a slow nor a failing
+ * SMTP server ever holds up or fails the action that caused the mail. The
+ * methods never throw: a mail that cannot even be queued is logged.
+ */
+export class NotificationService implements SignInNotifier {
+  constructor(
+    private readonly deps: {
+      queue: JobQueue;
+      mail: MailService;
+      renderer: MailRenderer;
+      orm: MikroORM;
+      logger: Logger;
+      publicUrl: string;
+      /**
+       * Links carry single-use tokens, and the queue keeps payloads in PostgreSQL (failed jobs
+       * stay) and logs them: sealed, neither the job table nor a log line holds a token or an address.
+       */
+      sealer: PayloadSealer;
+    },
+  ) {}
+
+  registerTasks(registry: TaskRegistry): void {
+    registry.define(SEND_MAIL_TASK, (payload, ctx) => this.deliver(payload, ctx), { maxAttempts: MAIL_MAX_ATTEMPTS });
+  }
+
+  verifyEmail(to: string, token: string, opts: { trialDays: number; expiresInHours: number }): Promise<void> {
+    return this.toAddress(to, 'verify-email', { link: this.link('verify-email', token), token, ...opts });
+  }
+
+  passwordReset(to: string, token: string, expiresInMinutes: number): Promise<void> {
+    return this.toAddress(to, 'password-reset', { link: this.link('reset-password', token), expiresInMinutes });
+  }
+
+  /** The confirmation goes through the same page as a sign-up's: one kind of link proves an address. */
+  emailChangeConfirm(newEmail: string, token: string, expiresInHours: number): Promise<void> {
+    return this.toAddress(newEmail, 'email-change-confirm', { link: this.link('verify-email', token), expiresInHours });
+  }
+
+  emailChangeRequested(oldEmail: string, newEmail: string): Promise<void> {
+    return this.toAddress(oldEmail, 'email-change-requested', { newEmail });
+  }
+
+  emailChanged(oldEmail: string, newEmail: string): Promise<void> {
+    return this.toAddress(oldEmail, 'email-changed', { newEmail });
+  }
+
+  /** For the daily check, the engine's fan-out and the reconciler alike. */
+  keyTurnedInvalid(userId: string, input: { maskedKey: string; reason: string; source: KeyCheckSource }): Promise<void> {
+    return this.toUser(userId, 'key-invalid', { maskedKey: input.maskedKey, reason: input.reason, detectedBy: DETECTED_BY[input.source] });
+  }
+
+  riskLocked(userId: string, reason: string): Promise<void> {
+    return this.toUser(userId, 'risk-locked', { reason });
+  }
+
+  riskLifted(userId: string, reason: string): Promise<void> {
+    return this.toUser(userId, 'risk-lifted', { reason });
+  }
+
+  invoiceIssued(userId: string, invoice: { periodStart: Date; total: string; dueAt: Date }): Promise<void> {
+    return this.toUser(userId, 'invoice-issued', { period: monthLabel(invoice.periodStart), total: invoice.total, dueAt: dayLabel(invoice.dueAt) });
+  }
+
+  invoiceOverdue(userId: string, invoice: { periodStart: Date; total: string; dueAt: Date }): Promise<void> {
+    return this.toUser(userId, 'invoice-overdue', { period: monthLabel(invoice.periodStart), total: invoice.total, dueAt: dayLabel(invoice.dueAt) });
+  }
+
+  planChanged(userId: string, from: string, to: string): Promise<void> {
+    return this.toUser(userId, 'plan-changed', { from, to });
+  }
+
+  accountSuspended(userId: string): Promise<void> {
+    return this.toUser(userId, 'account-suspended', {});
+  }
+
+  accountBanned(userId: string): Promise<void> {
+    return this.toUser(userId, 'account-banned', {});
+  }
+
+  /** SignInNotifier (notifier.ts): the sign-in path calls this; like every method here it never throws. */
+  signInFromNewIp(user: { id: string; email: string }, ip: string, at: Date): Promise<void> {
+    return this.toAddress(user.email, 'sign-in-new-ip', { ip, at: instantLabel(at) });
+  }
+
+  private link(route: 'verify-email' | 'reset-password', token: string): string {
+    return `${this.deps.publicUrl}/${route}?token=${encodeURIComponent(token)}`;
+  }
+
+  private toAddress<K extends MailKind>(to: string, kind: K, params: MailParams[K]): Promise<void> {
+    return this.enqueue(kind, null, { to, params: params as Record<string, unknown> });
+  }
+
+  private toUser<K extends MailKind>(userId: string, kind: K, params: MailParams[K]): Promise<void> {
+    return this.enqueue(kind, userId, { params: params as Record<string, unknown> });
+  }
+
+  private async enqueue(kind: MailKind, userId: string | null, part: SealedPart): Promise<void> {
+    try {
+      const origin = logContext.getStore();
+      const payload: MailJobPayload = {
+        kind,
+        ...(userId ? { userId } : {}),
+        ...(origin ? { origin: { reqId: origin.reqId, ...(origin.connId ? { connId: origin.connId } : {}) } } : {}),
+        sealed: this.deps.sealer.encrypt(JSON.stringify(part), SEAL_CONTEXT),
+      };
+      await this.deps.queue.enqueue(SEND_MAIL_TASK, payload);
+    } catch (err) {
+      // The action that caused the mail has happened; losing its mail must not undo or fail it.
+      this.deps.logger.error({ kind, err: (err as Error).message }, 'mail could not be queued');
+    }
+  }
+
+  /** The send-mail task: render, then one SMTP attempt; a throw makes the queue retry with backoff. */
+  private async deliver(payload: Record<string, unknown>, ctx: TaskContext): Promise<void> {
+    const job = payload as unknown as MailJobPayload;
+    if (!(job.kind in MAIL_TEMPLATES) || typeof job.sealed !== 'string') {
+      this.deps.logger.error({ jobId: ctx.jobId, kind: job.kind }, 'mail job of an unknown kind dropped');
+      return;
+    }
+    let part: SealedPart;
+    try {
+      part = JSON.parse(this.deps.sealer.decrypt(job.sealed, SEAL_CONTEXT)) as SealedPart;
+    } catch (err) {
+      // Sealed under a master key this node no longer holds: no retry can read it.
+      if (err instanceof KeyDecryptError) {
+        this.deps.logger.error({ jobId: ctx.jobId, kind: job.kind }, 'mail job could not be unsealed; dropped');
+        return;
+      }
+      throw err;
+    }
+    const to = part.to ?? (job.userId ? await this.addressOf(job.userId) : null);
+    if (!to) {
+      this.deps.logger.warn({ jobId: ctx.jobId, kind: job.kind }, 'mail job for a user that no longer exists dropped');
+      return;
+    }
+    const rendered = this.deps.renderer.render(job.kind, part.params as never);
+    const send = () => this.deps.mail.send({ to, ...rendered });
+    await (job.origin?.reqId ? logContext.run(job.origin, send) : send());
+  }
+
+  private async addressOf(userId: string): Promise<string | null> {
+    const user = await this.deps.orm.em.fork().findOne(User, { id: userId });
+    return user?.email ?? null;
+  }
+}
