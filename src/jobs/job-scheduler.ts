@@ -191,11 +191,23 @@ export class JobScheduler implements JobQueue {
   }
 }
 
-/** graphile-worker's log calls, routed into pino. */
+/**
+ * graphile-worker's log calls, routed into pino. A job is logged by its id,
+ * task and attempts, never with its payload: payloads can hold addresses and
+ * other data that does not belong in a log.
+ */
 function workerLogger(logger: Logger): WorkerLogger {
   const child = logger.child({ module: 'jobs' });
   return new WorkerLogger((scope) => (level, message, meta) => {
-    const fields = { ...scope, ...(meta ?? {}) };
+    const { job, error, fatalError, ...rest } = (meta ?? {}) as Record<string, unknown> & {
+      job?: { id?: string; task_identifier?: string; attempts?: number; max_attempts?: number };
+      error?: unknown;
+      fatalError?: unknown;
+    };
+    const fields: Record<string, unknown> = { ...scope, ...rest };
+    if (job) fields.job = { id: job.id, task: job.task_identifier, attempts: job.attempts, maxAttempts: job.max_attempts };
+    const failure = error ?? fatalError;
+    if (failure) fields.err = failure instanceof Error ? failure.message : String(failure);
     if (level === 'error') child.error(fields, message);
     else if (level === 'warning') child.warn(fields, message);
     else if (level === 'info') child.info(fields, message);

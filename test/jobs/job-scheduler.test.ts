@@ -3,6 +3,7 @@ import { runMigrations } from 'graphile-worker';
 import { createLogger } from '../../src/config/logger';
 import { JobScheduler, type PeriodicRun } from '../../src/jobs/job-scheduler';
 import { eventuallyExpect } from '../support/eventually';
+import { LogCapture } from '../support/log-capture';
 import { createMigratedOrm } from '../support/test-database';
 
 const logger = createLogger('silent');
@@ -25,8 +26,9 @@ describe('job scheduler (graphile-worker on PostgreSQL)', () => {
   });
   afterAll(() => db.close());
 
-  it('runs an enqueued job once, and retries a failing one until it succeeds', async () => {
-    const scheduler = new JobScheduler({ connectionString: db.db.url, logger, pollIntervalMs: 200 });
+  it('runs an enqueued job once, and retries a failing one until it succeeds, logging the job but never its payload', async () => {
+    const logs = new LogCapture();
+    const scheduler = new JobScheduler({ connectionString: db.db.url, logger: createLogger('debug', logs), pollIntervalMs: 200 });
     const seen: Array<{ id: unknown; attempt: number }> = [];
     scheduler.define('flaky', async (payload, ctx) => {
       seen.push({ id: payload.id, attempt: ctx.attempt });
@@ -34,12 +36,15 @@ describe('job scheduler (graphile-worker on PostgreSQL)', () => {
     }, { maxAttempts: 3 });
     await scheduler.start();
     try {
-      await scheduler.enqueue('flaky', { id: 'a' });
+      await scheduler.enqueue('flaky', { id: 'a', email: 'someone-private@example.com' });
       // graphile-worker backs a retry off by e^attempt seconds: the second attempt comes ~2.7 s later.
       await eventuallyExpect(() => expect(seen).toEqual([{ id: 'a', attempt: 1 }, { id: 'a', attempt: 2 }]), 15_000);
     } finally {
       await scheduler.stop();
     }
+    const failed = logs.lines.map((l) => JSON.parse(l)).find((l) => /^Failed task/.test(l.msg));
+    expect(failed).toMatchObject({ level: 50, job: { task: 'flaky', attempts: 1, maxAttempts: 3 }, err: 'first attempt fails' });
+    expect(logs.text()).not.toContain('someone-private@example.com');
   }, 30_000);
 
   it('catches up every missed run of a periodic job at start, once across two nodes, and records each in job_runs', async () => {
