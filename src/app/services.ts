@@ -4,7 +4,7 @@ import type Redis from 'ioredis';
 import type { Logger } from 'pino';
 import type { AppConfig } from '../config/app-config';
 import { Engine, USER_CHANGED_TOPIC } from '../engine/engine';
-import type { Clock } from '../engine/ports';
+import { systemWallClock, type Clock } from '../engine/ports';
 import type { BinanceGatewayFactory } from '../engine/exchange/binance-gateway-factory';
 import type { PriceBook } from '../engine/exchange/price-book';
 import type { SignalExecutor } from '../engine/execution/signal-executor';
@@ -32,6 +32,7 @@ import { SignalService } from '../services/signal.service';
 import { TokenService } from '../services/token.service';
 import { TradingService } from '../services/trading.service';
 import { UserService } from '../services/user.service';
+import { createBilling, PLAN_CHANGE_LIMIT, type BillingServices } from '../services/billing/billing-services';
 
 /** Everything resolvers and jobs call, built once per process. */
 export interface Services {
@@ -65,6 +66,8 @@ export interface Services {
   executor: SignalExecutor;
   ledger: Ledger;
   reconciler: Reconciler;
+  /** Profit settlement, plans, invoices and payments. */
+  billing: BillingServices;
   /** Tells every node to drop cached engine state for this user. */
   userChanged(userId: string): void;
 }
@@ -167,6 +170,10 @@ export function createServices(deps: {
   });
   const keyReverification = new KeyReverificationJob({ orm, exchangeConfigs, mail, logger: logger.child({ module: 'key-reverify' }) });
   signals = new SignalService({ bus, audit, symbol: config.STRATEGY_SYMBOL, prices: engine.prices, execute: (signal) => engine.executor.execute(signal) });
+  const billing = createBilling({
+    orm, jobs, mail, audit, logger, clock: deps.clock ?? systemWallClock, mode: config.PROFIT_SHARE_MODE, invoiceDueDays: config.INVOICE_DUE_DAYS,
+    publicUrl: config.publicUrl, limits: rateLimits('billing', PLAN_CHANGE_LIMIT), onChanged: userChanged,
+  });
   return {
     config, logger, orm, bus, redis, jobs, rateLimits, metrics, tokens, mail, audit, auth, users, cipher, exchangeConfigs, keyReverification, signals,
     trading: new TradingService(),
@@ -178,6 +185,7 @@ export function createServices(deps: {
     executor: engine.executor,
     ledger: engine.ledger,
     reconciler: engine.reconciler,
+    billing,
     userChanged,
   };
 }

@@ -1,6 +1,9 @@
 import Decimal from 'decimal.js';
 import { SubscriptionPlan, UserStatus } from '../entities/enums';
 
+/** Days of FREE trading that verifying the email address starts. */
+export const TRIAL_DAYS = 7;
+
 /** What each plan allows and costs (PRD): position cap, profit share, monthly fee. */
 export const PLAN_RULES: Record<SubscriptionPlan, { maxPositionPct: Decimal; profitShareRate: Decimal; monthlyFee: Decimal }> = {
   [SubscriptionPlan.FREE]: { maxPositionPct: new Decimal('0.05'), profitShareRate: new Decimal('0.30'), monthlyFee: new Decimal(0) },

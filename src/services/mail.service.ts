@@ -7,6 +7,8 @@ export interface MailMessage {
   to: string;
   subject: string;
   text: string;
+  /** The HTML alternative; the message is multipart/alternative when present. */
+  html?: string;
 }
 
 /**
@@ -26,7 +28,13 @@ export class MailService {
 
   async send(message: MailMessage): Promise<void> {
     if (this.transport) {
-      await this.transport.sendMail({ from: this.options.from, to: message.to, subject: message.subject, text: message.text });
+      await this.transport.sendMail({
+        from: this.options.from,
+        to: message.to,
+        subject: message.subject,
+        text: message.text,
+        ...(message.html ? { html: message.html } : {}),
+      });
       this.logger.info({ to: message.to, subject: message.subject }, 'mail sent');
       return;
     }

@@ -12,6 +12,9 @@ import { canonicalEmailText, normalizeEmail } from './email';
 import { afterCursor, decodeCursor, pageSize, toPage } from './pagination';
 import { hashPassword, verifyPassword } from './password';
 import type { Scope, SignedInScope } from './scope';
+import { TRIAL_DAYS } from '../domain/plans';
+
+const trialEnd = (from: Date) => new Date(from.getTime() + TRIAL_DAYS * 24 * 60 * 60 * 1000);
 
 
 export interface UserFilter {
@@ -50,23 +53,6 @@ export class UserService {
       if (err instanceof UniqueConstraintViolationException) throw conflict('An account with this email already exists');
       throw err;
     }
-    return user;
-  }
-
-  async changePlan(scope: SignedInScope, plan: SubscriptionPlan): Promise<User> {
-    const user = await this.me(scope);
-    if (user.subscription === plan) return user;
-    const previous = user.subscription;
-    user.subscription = plan;
-    this.deps.audit.record(scope.em, {
-      action: 'user.change_plan',
-      userId: user.id,
-      actorId: user.id,
-      detail: `plan ${previous} → ${plan}`,
-      ip: scope.ip,
-    });
-    await scope.em.flush();
-    this.deps.onChanged?.(user.id);
     return user;
   }
 
@@ -110,6 +96,8 @@ export class UserService {
       row.status = status;
       row.statusReason = reason?.trim() || null;
       if (status === UserStatus.ACTIVE && !row.emailVerifiedAt) row.emailVerifiedAt = new Date();
+      // An admin's activation stands in for the verification: the FREE trial starts, once per account.
+      if (status === UserStatus.ACTIVE && row.subscription === SubscriptionPlan.FREE && !row.trialEndsAt) row.trialEndsAt = trialEnd(new Date());
       if (ending) {
         // Bumping the token version ends every access token at once; revoking sessions ends refresh.
         row.tokenVersion += 1;

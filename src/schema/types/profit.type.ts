@@ -23,9 +23,17 @@ export class ProfitSummaryType {
   @Field(() => DecimalScalar) totalNetProfit!: string;
 }
 
+@ObjectType('InvoiceLine')
+export class InvoiceLineType {
+  @Field(() => String) description!: string;
+  @Field(() => DecimalScalar) amount!: string;
+  @Field(() => String, { description: 'How the amount was computed, in words and numbers the user can check.' }) calculation!: string;
+}
+
 @ObjectType('Invoice')
 export class InvoiceType {
   @Field(() => ID) id!: string;
+  @Field(() => ID) userId!: string;
   @Field(() => Date) periodStart!: Date;
   @Field(() => Date) periodEnd!: Date;
   @Field(() => SubscriptionPlan) plan!: SubscriptionPlan;
@@ -33,5 +41,15 @@ export class InvoiceType {
   @Field(() => DecimalScalar) profitShareFee!: string;
   @Field(() => DecimalScalar) total!: string;
   @Field(() => InvoiceStatus) status!: InvoiceStatus;
+  @Field(() => [InvoiceLineType], { description: 'Every amount on the invoice with its calculation.' }) lines!: InvoiceLineType[];
+  @Field(() => Date) dueAt!: Date;
+  @Field(() => Date, { nullable: true }) paidAt!: Date | null;
+  @Field(() => String, { nullable: true }) paymentReference!: string | null;
   @Field(() => Date) createdAt!: Date;
+}
+
+@ObjectType('InvoicePage')
+export class InvoicePageType {
+  @Field(() => [InvoiceType]) items!: InvoiceType[];
+  @Field(() => String, { nullable: true }) nextCursor!: string | null;
 }
