@@ -105,8 +105,17 @@ export class DailySettlement {
     return result;
   }
 
-  /** Settles every day of a month again, oldest first, before it is invoiced: the invoice bills what the ledger holds then. */
+  /**
+   * Before a month is invoiced: its deferred days and those of earlier
+   * months, then every day of the month again, oldest first, so the invoice
+   * bills what the ledger holds when it is issued.
+   */
   async settleMonth(monthStart: Date, monthEnd: Date): Promise<void> {
+    const waiting = await this.deps.orm.em.fork().execute<Array<{ day: Date }>>(
+      `select distinct day from profit_deferrals where day < ? order by day`,
+      [monthStart],
+    );
+    for (const row of waiting) await this.settleDay(new Date(row.day));
     for (let day = monthStart; day < monthEnd; day = addDays(day, 1)) await this.settleDay(day);
   }
 }
