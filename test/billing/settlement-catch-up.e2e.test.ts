@@ -43,7 +43,7 @@ describe('the daily settlement job', () => {
     const node = await startTestApp({ database: db });
     try {
       await eventuallyExpect(async () => {
-        const rows = await node.app.services.orm.em.fork().execute(
+        const rows = await node.app.services.orm.em.fork().execute<any[]>(
           `select period_start, platform_fee from user_profits where user_id = ? order by period_start`,
           [user],
         );
@@ -52,11 +52,11 @@ describe('the daily settlement job', () => {
           [iso(day(2)), '0.0000000000'],
         ]);
       });
-      const closings = await node.app.services.orm.em.fork().execute(`select period_start from billing_closings where kind = 'DAY' and final order by period_start`);
+      const closings = await node.app.services.orm.em.fork().execute<any[]>(`select period_start from billing_closings where kind = 'DAY' and final order by period_start`);
       const settled = closings.map((r: { period_start: string }) => iso(new Date(r.period_start)));
       // Every day from the refresh of the last settled one through yesterday, five of them beyond the two-day backfill.
       expect(settled).toEqual(expect.arrayContaining([7, 6, 5, 4, 3, 2, 1].map((n) => iso(day(n)))));
-      const [run] = await node.app.services.orm.em.fork().execute(`select status, detail from job_runs where job = 'profit-settlement' and status = 'DONE' order by finished_at desc limit 1`);
+      const [run] = await node.app.services.orm.em.fork().execute<any[]>(`select status, detail from job_runs where job = 'profit-settlement' and status = 'DONE' order by finished_at desc limit 1`);
       expect(run.detail.days).toEqual(expect.arrayContaining([iso(day(5)), iso(day(1))]));
       expect(run.detail.settled).toBeGreaterThanOrEqual(2);
     } finally {

@@ -40,7 +40,7 @@ describe('settlement and invoicing raced on two nodes', () => {
     await db.drop();
   });
 
-  const sql = (text: string, params: unknown[] = []) => nodes[0].app.services.orm.em.fork().execute(text, params);
+  const sql = (text: string, params: unknown[] = []) => nodes[0].app.services.orm.em.fork().execute<any[]>(text, params);
 
   it('twenty settleProfits of one day at once, ten per node, settle each user once', async () => {
     const runs = await Promise.all(
