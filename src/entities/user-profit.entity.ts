@@ -18,7 +18,8 @@ import { User } from './user.entity';
 @Index({ properties: ['periodType', 'periodStart'] })
 export class UserProfit {
   [OptionalProps]?:
-    | 'id' | 'startingBalance' | 'endingBalance' | 'grossProfit' | 'feeRate' | 'platformFee' | 'netProfit' | 'calculation' | 'createdAt'
+    | 'id' | 'startingBalance' | 'endingBalance' | 'grossProfit' | 'feeRate' | 'platformFee' | 'netProfit' | 'createdAt'
+    | 'realizedPnl' | 'commission' | 'funding' | 'capitalFlows' | 'billable'
     | 'final' | 'movementCount' | 'cumulativeGross' | 'highWaterMark' | 'highWaterMarkBefore' | 'invoice' | 'updatedAt';
 
   @PrimaryKey({ type: 'uuid' })
@@ -59,9 +60,25 @@ export class UserProfit {
   @Money()
   netProfit: string = '0';
 
-  /** The inputs of the computation (mode, sums by kind, rate, billable amount), for the invoice line and for audit. */
-  @Property({ type: 'json', nullable: true })
-  calculation: Record<string, unknown> | null = null;
+  // What gross was made of (USDT values): each invoice line shows it.
+  @Money()
+  realizedPnl: string = '0';
+
+  /** Fees paid, positive. */
+  @Money()
+  commission: string = '0';
+
+  /** Funding received (positive) or paid (negative). */
+  @Money()
+  funding: string = '0';
+
+  /** Deposits, withdrawals and transfers of the day: shown, never billed. */
+  @Money()
+  capitalFlows: string = '0';
+
+  /** What the rate applied to: the day's gain (daily) or the gain above the high-water mark. */
+  @Money()
+  billable: string = '0';
 
   /** False while the day is still running: the next settlement of the day replaces it. */
   @Property({ type: 'boolean' })

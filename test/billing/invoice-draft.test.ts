@@ -6,9 +6,10 @@ const utc = (iso: string) => new Date(`${iso}T00:00:00Z`);
 const segment = (plan: SubscriptionPlan, from: string, to: string): PlanSegment => ({
   userId: 'u', plan, from: utc(from), to: utc(to), days: (utc(to).getTime() - utc(from).getTime()) / 86_400_000,
 });
-const day = (iso: string, plan: SubscriptionPlan, rate: string, gross: string, fee: string, extra: Record<string, unknown> = {}): UnbilledDay => ({
+const day = (iso: string, plan: SubscriptionPlan, rate: string, gross: string, fee: string, hwm?: { billable: string; before: string; cumulative: string }): UnbilledDay => ({
   id: iso, day: utc(iso), plan, rate, gross, fee,
-  calculation: { mode: 'daily', billable: Number(gross) > 0 ? gross : '0', ...extra },
+  billable: hwm?.billable ?? (gross.startsWith('-') ? '0' : gross),
+  highWaterMark: hwm ? { before: hwm.before, cumulative: hwm.cumulative } : null,
 });
 
 /** The invoice's lines and amounts, golden: what a user checks by hand. */
@@ -66,9 +67,9 @@ describe('an invoice draft', () => {
       utc('2026-11-01'),
       [segment(SubscriptionPlan.PRO, '2026-11-01', '2026-12-01')],
       [
-        day('2026-11-02', SubscriptionPlan.PRO, '0.1', '500', '50', { mode: 'high_water_mark', billable: '500', markBefore: '0', cumulative: '500' }),
-        day('2026-11-03', SubscriptionPlan.PRO, '0.1', '-200', '0', { mode: 'high_water_mark', billable: '0', markBefore: '500', cumulative: '300' }),
-        day('2026-11-04', SubscriptionPlan.PRO, '0.1', '299.25', '9.925', { mode: 'high_water_mark', billable: '99.25', markBefore: '500', cumulative: '599.25' }),
+        day('2026-11-02', SubscriptionPlan.PRO, '0.1', '500', '50', { billable: '500', before: '0', cumulative: '500' }),
+        day('2026-11-03', SubscriptionPlan.PRO, '0.1', '-200', '0', { billable: '0', before: '500', cumulative: '300' }),
+        day('2026-11-04', SubscriptionPlan.PRO, '0.1', '299.25', '9.925', { billable: '99.25', before: '500', cumulative: '599.25' }),
       ],
       SubscriptionPlan.PRO,
     );

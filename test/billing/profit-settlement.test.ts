@@ -43,11 +43,11 @@ describe('daily profit settlement (golden figures)', () => {
       day: '2026-03-02', plan: 'PRO', start: '10000.0000000000', end: '11147.5000000000', gross: '148.8041666777', rate: '0.10000000',
       fee: '14.8804166678', net: '133.9237500099', final: true,
     }]);
-    const [row] = await sql(`select calculation from user_profits where user_id = ?`, [user]);
-    expect(row.calculation).toEqual({
-      mode: 'daily', realizedPnl: '150.7512345678', commission: '0.7125', funding: '-1.2345678901', capitalFlows: '1000', gross: '148.8041666777',
-      plan: 'PRO', rate: '0.1', billable: '148.8041666777', fee: '14.8804166678', movements: 6, cumulative: null, markBefore: null, markAfter: null,
-    });
+    // What gross was made of, kept with the day for its invoice line.
+    expect(await sql(`select realized_pnl, commission, funding, capital_flows, billable, movement_count, high_water_mark from user_profits where user_id = ?`, [user])).toEqual([{
+      realized_pnl: '150.7512345678', commission: '0.7125000000', funding: '-1.2345678901', capital_flows: '1000.0000000000', billable: '148.8041666777',
+      movement_count: 6, high_water_mark: null,
+    }]);
   });
 
   it('a losing day: fee 0 at the plan\'s rate, net = gross', async () => {

@@ -49,6 +49,8 @@ export class DailySettlement {
     const em = this.deps.orm.em.fork();
     const result = await em.transactional(async (tx) => {
       await takeBillingLock(tx);
+      // One day of every user's movements is aggregated in memory (a hash per user) rather than spilled to disk; runs are one at a time.
+      await tx.execute(`set local work_mem = '64MB'`);
       const done = await this.deps.tracker.settleDay(tx, day, cutoff, final);
       await tx.execute(
         `insert into billing_closings (id, kind, period_start, final, runs, detail, updated_at) values (gen_random_uuid(), 'DAY', ?, ?, 1, ?, now())

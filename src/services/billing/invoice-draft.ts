@@ -14,7 +14,10 @@ export interface UnbilledDay {
   rate: Decimal.Value;
   gross: Decimal.Value;
   fee: Decimal.Value;
-  calculation: Record<string, unknown> | null;
+  /** What the rate applied to. */
+  billable: Decimal.Value;
+  /** Set when the day was settled in high-water-mark mode: the mark it was measured against and the cumulative result. */
+  highWaterMark: { before: Decimal.Value; cumulative: Decimal.Value } | null;
 }
 
 export interface InvoiceDraft {
@@ -75,8 +78,8 @@ function profitShareLine(monthStart: Date, days: UnbilledDay[]): StoredInvoiceLi
   const amount = cents(sum);
   const parts = billed.map(dayFeeText);
   const listed = (rows: UnbilledDay[]) => rows.map((d) => `${isoDay(d.day)} (gross ${num(d.gross)})`).join(', ');
-  const belowMark = withoutFee.filter((d) => d.calculation?.mode === 'high_water_mark');
-  const noGain = withoutFee.filter((d) => d.calculation?.mode !== 'high_water_mark');
+  const belowMark = withoutFee.filter((d) => d.highWaterMark);
+  const noGain = withoutFee.filter((d) => !d.highWaterMark);
   if (noGain.length > 0) parts.push(`no fee on ${listed(noGain)}: a day without a gain is not billed and its loss is not carried forward`);
   if (belowMark.length > 0) parts.push(`no fee on ${listed(belowMark)}: the cumulative result stayed at or below the high-water mark`);
   const earlier = billed.some((d) => d.day < monthStart);
@@ -93,11 +96,9 @@ function profitShareLine(monthStart: Date, days: UnbilledDay[]): StoredInvoiceLi
 
 /** "2026-03-02: 30 % of 120.5 = 36.15", or in high-water-mark mode the gain above the mark it was billed on. */
 function dayFeeText(day: UnbilledDay): string {
-  const calc = day.calculation ?? {};
-  const billable = typeof calc.billable === 'string' ? calc.billable : num(day.gross);
-  if (calc.mode === 'high_water_mark') {
-    return `${isoDay(day.day)}: ${pct(day.rate)} of ${num(billable)}, the gain above the high-water mark ${num(String(calc.markBefore ?? 0))} ` +
-      `(cumulative result ${num(String(calc.cumulative ?? 0))}) = ${num(day.fee)}`;
+  if (day.highWaterMark) {
+    return `${isoDay(day.day)}: ${pct(day.rate)} of ${num(day.billable)}, the gain above the high-water mark ${num(day.highWaterMark.before)} ` +
+      `(cumulative result ${num(day.highWaterMark.cumulative)}) = ${num(day.fee)}`;
   }
-  return `${isoDay(day.day)}: ${pct(day.rate)} of ${num(billable)} = ${num(day.fee)}`;
+  return `${isoDay(day.day)}: ${pct(day.rate)} of ${num(day.billable)} = ${num(day.fee)}`;
 }

@@ -25,7 +25,9 @@ interface UnbilledRow {
   fee_rate: string;
   gross_profit: string;
   platform_fee: string;
-  calculation: Record<string, unknown> | null;
+  billable: string;
+  cumulative_gross: string | null;
+  high_water_mark_before: string | null;
 }
 
 /**
@@ -110,7 +112,7 @@ export class InvoiceIssuer {
     // Locked with the lock held: the days summed are exactly the days linked below.
     const unbilled = groupBy(
       await tx.execute<UnbilledRow[]>(
-        `select id, user_id, period_start, plan, fee_rate, gross_profit, platform_fee, calculation from user_profits
+        `select id, user_id, period_start, plan, fee_rate, gross_profit, platform_fee, billable, cumulative_gross, high_water_mark_before from user_profits
          where period_type = 'DAILY' and final and invoice_id is null and period_start < ? and user_id = any(?::uuid[])
          order by user_id, period_start for update`,
         [end, uuidArray(ids)],
@@ -121,7 +123,8 @@ export class InvoiceIssuer {
     const links: Array<{ id: string; invoice_id: string }> = [];
     for (const user of users) {
       const days: UnbilledDay[] = (unbilled.get(user.id) ?? []).map((r) => ({
-        id: r.id, day: new Date(r.period_start), plan: r.plan, rate: r.fee_rate, gross: r.gross_profit, fee: r.platform_fee, calculation: r.calculation,
+        id: r.id, day: new Date(r.period_start), plan: r.plan, rate: r.fee_rate, gross: r.gross_profit, fee: r.platform_fee, billable: r.billable,
+        highWaterMark: r.high_water_mark_before === null ? null : { before: r.high_water_mark_before, cumulative: r.cumulative_gross ?? '0' },
       }));
       const draft = draftInvoice(month, segments.get(user.id) ?? [], days, user.subscription);
       // Nothing to pay, nothing to send: a customer is not asked to pay 0.00 (their days wait for a later invoice).

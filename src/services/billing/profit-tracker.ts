@@ -129,24 +129,19 @@ priced as (
 written as (
   insert into user_profits (
     id, user_id, period_type, period_start, period_end, plan, starting_balance, ending_balance, gross_profit, fee_rate, platform_fee, net_profit,
-    calculation, final, movement_count, cumulative_gross, high_water_mark, high_water_mark_before, created_at, updated_at
+    realized_pnl, commission, funding, capital_flows, billable, final, movement_count, cumulative_gross, high_water_mark, high_water_mark_before,
+    created_at, updated_at
   )
   select gen_random_uuid(), c.user_id, 'DAILY', p.day_start, p.cutoff, c.plan, c.starting_balance, coalesce(c.ending_snapshot, c.starting_balance),
-    c.gross, c.rate, c.fee, c.gross - c.fee,
-    jsonb_build_object(
-      'mode', case when p.hwm then 'high_water_mark' else 'daily' end,
-      'realizedPnl', trim_scale(c.realized)::text, 'commission', trim_scale(c.commission)::text, 'funding', trim_scale(c.funding)::text,
-      'capitalFlows', trim_scale(c.capital)::text, 'gross', trim_scale(c.gross)::text, 'plan', c.plan, 'rate', trim_scale(c.rate)::text,
-      'billable', trim_scale(c.billable)::text, 'fee', trim_scale(c.fee)::text, 'movements', c.movements,
-      'cumulative', trim_scale(c.cumulative)::text, 'markBefore', trim_scale(c.mark_before)::text, 'markAfter', trim_scale(c.mark_after)::text
-    ),
+    c.gross, c.rate, c.fee, c.gross - c.fee, c.realized, c.commission, c.funding, c.capital, c.billable,
     p.final, c.movements, c.cumulative, c.mark_after, c.mark_before, now(), now()
   from priced c cross join params p
   where not c.deferred
   on conflict (user_id, period_type, period_start) do update set
     period_end = excluded.period_end, plan = excluded.plan, starting_balance = excluded.starting_balance, ending_balance = excluded.ending_balance,
     gross_profit = excluded.gross_profit, fee_rate = excluded.fee_rate, platform_fee = excluded.platform_fee, net_profit = excluded.net_profit,
-    calculation = excluded.calculation, final = excluded.final, movement_count = excluded.movement_count,
+    realized_pnl = excluded.realized_pnl, commission = excluded.commission, funding = excluded.funding, capital_flows = excluded.capital_flows,
+    billable = excluded.billable, final = excluded.final, movement_count = excluded.movement_count,
     cumulative_gross = excluded.cumulative_gross, high_water_mark = excluded.high_water_mark,
     high_water_mark_before = excluded.high_water_mark_before, updated_at = excluded.updated_at
   where user_profits.invoice_id is null

@@ -112,7 +112,7 @@ export class ProfitService {
          (array_agg(starting_balance order by period_start))[1] as starting_balance,
          (array_agg(ending_balance order by period_start desc))[1] as ending_balance,
          sum(gross_profit) as gross_profit, sum(platform_fee) as platform_fee, sum(net_profit) as net_profit,
-         coalesce(sum(platform_fee) / nullif(sum((calculation ->> 'billable')::numeric), 0), (array_agg(fee_rate order by period_start desc))[1]) as fee_rate
+         coalesce(sum(platform_fee) / nullif(sum(billable), 0), (array_agg(fee_rate order by period_start desc))[1]) as fee_rate
        from user_profits where user_id = ? and period_type = 'DAILY' and period_start >= ? and period_start < ?
        group by 1 order by 1`,
       [unit, userId, start, to],
