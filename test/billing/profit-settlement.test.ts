@@ -175,6 +175,20 @@ describe('daily profit settlement (golden figures)', () => {
     expect(await sql(`select final from billing_closings where kind = 'DAY' and period_start = ?`, [utc('2026-10-05')])).toEqual([{ final: true }]);
   });
 
+  it('a settlement that fails part-way writes nothing: the day is all or nothing', async () => {
+    const user = await addUser(db.orm, { plan: 'PRO' });
+    await addMovements(db.orm, user, [{ kind: 'REALIZED_PNL', amount: '10', at: '2026-10-20T10:00' }]);
+    // The calendar row is the run's last write: without its table the run fails after the figures were computed and inserted.
+    await sql('alter table billing_closings rename to billing_closings_away');
+    try {
+      await expect(daily().settle(utc('2026-10-20'), { actorId: null })).rejects.toThrow();
+    } finally {
+      await sql('alter table billing_closings_away rename to billing_closings');
+    }
+    expect(await daysOf(db.orm, user)).toEqual([]);
+    expect((await daily().settle(utc('2026-10-20'), { actorId: null })).settled).toBe(1);
+  });
+
   describe('high-water-mark mode', () => {
     it('bills only the cumulative result above the last billed peak, unmoved by a withdrawal', async () => {
       const user = await addUser(db.orm, { plan: 'PRO' });

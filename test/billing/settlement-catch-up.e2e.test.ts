@@ -59,6 +59,9 @@ describe('the daily settlement job', () => {
       const [run] = await node.app.services.orm.em.fork().execute<any[]>(`select status, detail from job_runs where job = 'profit-settlement' and status = 'DONE' order by finished_at desc limit 1`);
       expect(run.detail.days).toEqual(expect.arrayContaining([iso(day(5)), iso(day(1))]));
       expect(run.detail.settled).toBeGreaterThanOrEqual(2);
+      // The run is audited, with no actor: the system did it.
+      const [audit] = await node.app.services.orm.em.fork().execute<any[]>(`select actor_id, detail from audit_logs where action = 'billing.settlement_run' order by created_at desc limit 1`);
+      expect(audit).toMatchObject({ actor_id: null, detail: expect.stringMatching(/user-days settled/) });
     } finally {
       await node.stop();
     }
