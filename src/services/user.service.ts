@@ -14,8 +14,6 @@ import { hashPassword, verifyPassword } from './password';
 import type { Scope, SignedInScope } from './scope';
 import { TRIAL_DAYS } from '../domain/plans';
 
-const trialEnd = (from: Date) => new Date(from.getTime() + TRIAL_DAYS * 24 * 60 * 60 * 1000);
-
 
 export interface UserFilter {
   status?: UserStatus | null;
@@ -97,7 +95,7 @@ export class UserService {
       row.statusReason = reason?.trim() || null;
       if (status === UserStatus.ACTIVE && !row.emailVerifiedAt) row.emailVerifiedAt = new Date();
       // An admin's activation stands in for the verification: the FREE trial starts, once per account.
-      if (status === UserStatus.ACTIVE && row.subscription === SubscriptionPlan.FREE && !row.trialEndsAt) row.trialEndsAt = trialEnd(new Date());
+      if (status === UserStatus.ACTIVE && row.subscription === SubscriptionPlan.FREE && !row.trialEndsAt) row.trialEndsAt = new Date(Date.now() + TRIAL_DAYS * 86_400_000);
       if (ending) {
         // Bumping the token version ends every access token at once; revoking sessions ends refresh.
         row.tokenVersion += 1;

@@ -75,13 +75,13 @@ export class DailySettlement {
   async catchUp(signal?: AbortSignal): Promise<CatchUpResult> {
     const today = startOfUtcDay(this.deps.clock.now());
     const em = this.deps.orm.em.fork();
-    const [last] = await em.execute<Array<{ day: Date | null }>>(
+    const [last] = await em.execute<Array<{ day: string | null }>>(
       `select max(period_start) as day from billing_closings where kind = 'DAY' and final and period_start < ?`,
       [today],
     );
     const yesterday = addDays(today, -1);
     const from = last?.day ? addDays(startOfUtcDay(new Date(last.day)), -(REFRESH_DAYS - 1)) : yesterday;
-    const waiting = await em.execute<Array<{ day: Date }>>(`select distinct day from profit_deferrals where day < ? order by day`, [today]);
+    const waiting = await em.execute<Array<{ day: string }>>(`select distinct day from profit_deferrals where day < ? order by day`, [today]);
     const days = new Map<number, Date>();
     for (const row of waiting) days.set(new Date(row.day).getTime(), new Date(row.day));
     for (let day = from; day <= yesterday; day = addDays(day, 1)) days.set(day.getTime(), day);
@@ -96,13 +96,13 @@ export class DailySettlement {
       result.late += done.late;
     }
     if (result.days.length > 0) {
-      const em2 = this.deps.orm.em.fork();
-      this.deps.audit.record(em2, {
+      const auditEm = this.deps.orm.em.fork();
+      this.deps.audit.record(auditEm, {
         action: 'billing.settlement_run',
         detail: `days ${result.days[0]} to ${result.days[result.days.length - 1]}: ${result.settled} user-days settled, ${result.deferred} deferred` +
           (result.late ? `, ${result.late} with movements after their invoice (not billed)` : ''),
       });
-      await em2.flush();
+      await auditEm.flush();
     }
     return result;
   }
@@ -113,7 +113,7 @@ export class DailySettlement {
    * bills what the ledger holds when it is issued.
    */
   async settleMonth(monthStart: Date, monthEnd: Date): Promise<void> {
-    const waiting = await this.deps.orm.em.fork().execute<Array<{ day: Date }>>(
+    const waiting = await this.deps.orm.em.fork().execute<Array<{ day: string }>>(
       `select distinct day from profit_deferrals where day < ? order by day`,
       [monthStart],
     );

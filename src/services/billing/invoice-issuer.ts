@@ -20,7 +20,7 @@ export interface IssueResult {
 interface UnbilledRow {
   id: string;
   user_id: string;
-  period_start: Date;
+  period_start: string;
   plan: SubscriptionPlan;
   fee_rate: string;
   gross_profit: string;
@@ -86,7 +86,7 @@ export class InvoiceIssuer {
    */
   async issueDue(): Promise<IssueResult[]> {
     const current = startOfUtcMonth(this.deps.clock.now());
-    const [last] = await this.deps.orm.em.fork().execute<Array<{ month: Date | null }>>(
+    const [last] = await this.deps.orm.em.fork().execute<Array<{ month: string | null }>>(
       `select max(period_start) as month from billing_closings where kind = 'MONTH' and period_start < ?`,
       [current],
     );

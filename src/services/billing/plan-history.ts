@@ -35,7 +35,7 @@ export class PlanHistory {
   /** For each user, the runs of days in [from, to) on each plan, oldest first (one query for all users). */
   async segments(em: EntityManager, from: Date, to: Date, userIds: string[]): Promise<PlanSegment[]> {
     if (userIds.length === 0) return [];
-    const rows = await em.execute<Array<{ user_id: string; plan: SubscriptionPlan; seg_from: Date; seg_to: Date }>>(SEGMENTS_SQL, [from, to, uuidArray(userIds)]);
+    const rows = await em.execute<Array<{ user_id: string; plan: SubscriptionPlan; seg_from: string; seg_to: string }>>(SEGMENTS_SQL, [from, to, uuidArray(userIds)]);
     return rows.map((r) => {
       const segFrom = new Date(r.seg_from);
       const segTo = new Date(r.seg_to);

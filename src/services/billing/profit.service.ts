@@ -21,8 +21,8 @@ export interface PlatformProfitView {
 }
 
 interface RecordRow {
-  period_start: Date;
-  period_end: Date | null;
+  period_start: string;
+  period_end: string | null;
   starting_balance: string;
   ending_balance: string;
   gross_profit: string;
@@ -70,7 +70,8 @@ export class ProfitService {
    * Admin: the platform's revenue in [from, to) with aggregate SQL. Profit
    * share by settled day (gross and fees of the days starting in the range),
    * subscriptions by invoice (the non-void invoices of months starting in the
-   * range), both by plan. Defaults: the current UTC month so far.
+   * range), both by plan; admins' own days are not revenue. Defaults: the
+   * current UTC month so far.
    */
   async platformProfit(scope: SignedInScope, args: { from?: Date | null; to?: Date | null }): Promise<PlatformProfitView> {
     assertAdmin(scope);
@@ -152,8 +153,9 @@ function summarise(records: ProfitRecordView[]): ProfitSummaryView {
 
 const PLATFORM_SQL = `
 with fees as (
-  select plan, user_id, gross_profit, platform_fee from user_profits
-  where period_type = 'DAILY' and period_start >= ? and period_start < ?
+  -- Staff accounts see their own profit but are never billed: not the platform's revenue.
+  select p.plan, p.user_id, p.gross_profit, p.platform_fee from user_profits p join users u on u.id = p.user_id
+  where p.period_type = 'DAILY' and p.period_start >= ? and p.period_start < ? and u.role <> 'ADMIN'
 ),
 subscriptions as (
   select l ->> 'plan' as plan, i.user_id, (l ->> 'amount')::numeric as amount
