@@ -16,6 +16,7 @@ import { note } from './bench-report';
 import { seedUsers } from './bench-users';
 import { benchFanOut, EXCHANGE_LATENCY_MS, IncompleteFanOutError } from './fanout-bench';
 import { RemoteFakeBinance } from './remote-fake-binance';
+import { benchSettlement } from './settlement-bench';
 import { benchStrategyEval } from './strategy-bench';
 
 const MASTER_KEY = Buffer.alloc(32, 11).toString('base64');
@@ -40,6 +41,8 @@ function sequentialExecutor(services: Services, logger: pino.Logger): SignalExec
 
 async function main(): Promise<void> {
   benchStrategyEval();
+  // On a database of its own, before the fan-out's.
+  await benchSettlement();
 
   const cleanups: Array<() => Promise<unknown>> = [];
   try {

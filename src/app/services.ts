@@ -4,7 +4,7 @@ import type Redis from 'ioredis';
 import type { Logger } from 'pino';
 import type { AppConfig } from '../config/app-config';
 import { Engine, USER_CHANGED_TOPIC } from '../engine/engine';
-import type { Clock } from '../engine/ports';
+import { systemWallClock, type Clock } from '../engine/ports';
 import type { BinanceGatewayFactory } from '../engine/exchange/binance-gateway-factory';
 import type { PriceBook } from '../engine/exchange/price-book';
 import type { SignalExecutor } from '../engine/execution/signal-executor';
@@ -32,7 +32,7 @@ import { TradingService } from '../services/trading.service';
 import { UserService } from '../services/user.service';
 import { ACCOUNT_LIMITS } from '../services/account-limits';
 import { AdminConsoleService } from '../services/admin-console.service';
-import { TableBillingReader } from '../services/billing-reader';
+import { createBilling, PLAN_CHANGE_LIMIT, type BillingServices } from '../services/billing/billing-services';
 import { EmailChangeService } from '../services/email-change.service';
 import { EmailTokenService } from '../services/email-token.service';
 import { EmailVerificationService } from '../services/email-verification.service';
@@ -78,6 +78,8 @@ export interface Services {
   emailVerification: EmailVerificationService;
   passwordResets: PasswordResetService;
   adminConsole: AdminConsoleService;
+  /** Profit settlement, plans, invoices and payments. */
+  billing: BillingServices;
   /** Tells every node to drop cached engine state for this user. */
   userChanged(userId: string): void;
 }
@@ -201,7 +203,14 @@ export function createServices(deps: {
   signals = new SignalService({ bus, audit, symbol: config.STRATEGY_SYMBOL, prices: engine.prices, execute: (signal) => engine.executor.execute(signal) });
   const trading = new TradingService();
   const risk = new RiskService(engine.risk);
-  const adminConsole = new AdminConsoleService({ users, exchangeConfigs, risk, trading, billing: new TableBillingReader(), audit });
+  const billing = createBilling({
+    orm, jobs, mail, audit, logger, clock: deps.clock ?? systemWallClock, mode: config.PROFIT_SHARE_MODE, invoiceDueDays: config.INVOICE_DUE_DAYS,
+    publicUrl: config.publicUrl, limits: rateLimits('billing', PLAN_CHANGE_LIMIT), onChanged: userChanged,
+  });
+  const adminConsole = new AdminConsoleService({
+    users, exchangeConfigs, risk, trading, audit,
+    billing: { profitOf: (em, id, days) => billing.profits.profitOf(em, id, days), invoicesOf: (em, id) => billing.invoices.invoicesOf(em, id) },
+  });
   return {
     config, logger, orm, bus, redis, jobs, rateLimits, metrics, tokens, mail, audit, auth, users, cipher, exchangeConfigs, keyReverification, signals,
     trading,
@@ -213,6 +222,7 @@ export function createServices(deps: {
     executor: engine.executor,
     ledger: engine.ledger,
     reconciler: engine.reconciler,
+    billing,
     userChanged,
     notifier, emailVerification, passwordResets, adminConsole,
   };

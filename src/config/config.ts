@@ -57,6 +57,7 @@ const envSchema = z.object({
   ENGINE_LEADER_CHECK_MS: int(100, 600_000).default(5_000),
   ENGINE_RECONCILE_MS: int(1000, 86_400_000).default(60_000),
   PROFIT_SHARE_MODE: z.enum(['daily', 'high_water_mark'], { message: 'must be daily or high_water_mark' }).default('daily'),
+  INVOICE_DUE_DAYS: int(1, 365).default(14),
   REQUIRE_IP_WHITELIST: bool.default(false),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   CORS_ORIGINS: z

@@ -109,7 +109,7 @@ export class Engine {
     }, DEFAULT_PLACEMENT_POLICY);
     this.executor = new SignalExecutor({
       orm, router: new SignalRouter(), ledger: this.ledger, contexts: this.contexts, placer, prices: this.prices, risk: this.risk,
-      keyHealth: deps.keyHealth, logger: engineLogger, options: settings.execution, metrics,
+      keyHealth: deps.keyHealth, logger: engineLogger, options: settings.execution, metrics, wallClock: deps.clock,
     });
     // One account's hanging exchange holds up neither the others' streams nor the reconciliation past this.
     const userTimeLimitMs = settings.execution.userTimeoutMs;

@@ -1,5 +1,6 @@
 import { AccountMovement } from './account-movement.entity';
 import { AuditLog } from './audit-log.entity';
+import { BillingClosing } from './billing-closing.entity';
 import { BalanceSnapshot } from './balance-snapshot.entity';
 import { Deployment } from './deployment.entity';
 import { EmailToken } from './email-token.entity';
@@ -9,7 +10,9 @@ import { JobRun } from './job-run.entity';
 import { Order } from './order.entity';
 import { PaperAccount } from './paper-account.entity';
 import { PaperFill } from './paper-fill.entity';
+import { PlanChange } from './plan-change.entity';
 import { Position } from './position.entity';
+import { ProfitDeferral } from './profit-deferral.entity';
 import { RiskEvent } from './risk-event.entity';
 import { Session } from './session.entity';
 import { Signal } from './signal.entity';
@@ -24,13 +27,13 @@ import { UserRiskState } from './user-risk-state.entity';
 export {
   AccountMovement, AuditLog, BalanceSnapshot, Deployment, EmailToken, ExecutionReportRecord, Invoice, JobRun, Order, PaperAccount, PaperFill,
   Position, RiskEvent, Session, Signal, Trade, User, UserExchangeConfig, UserExecution, UserProfit, UserRiskState,
-  UserKnownIp,
+  UserKnownIp, PlanChange, ProfitDeferral, BillingClosing,
 };
 
 /** Listed explicitly: MikroORM's folder discovery does not see .ts files under @swc/jest. */
 export const ENTITIES = [
   User, Session, EmailToken, UserExchangeConfig, UserRiskState, UserProfit, Signal, Order, Trade, Position,
   RiskEvent, UserExecution, ExecutionReportRecord, BalanceSnapshot, Invoice, AuditLog, PaperAccount, PaperFill, JobRun,
-  AccountMovement, UserKnownIp, Deployment,
+  AccountMovement, UserKnownIp, Deployment, PlanChange, ProfitDeferral, BillingClosing,
 ];
 export * from './enums';

@@ -1,5 +1,7 @@
 import type { Engine } from '../engine/engine';
 import type { RiskMonitor } from '../engine/risk/risk-monitor';
+import type { DailySettlement } from '../services/billing/daily-settlement';
+import type { InvoiceIssuer } from '../services/billing/invoice-issuer';
 import type { KeyReverificationJob } from '../services/key-reverification.job';
 import type { JobScheduler } from './job-scheduler';
 
@@ -15,6 +17,7 @@ export function registerAppJobs(
     engine: Pick<Engine, 'reconcileNow'>;
     risk: Pick<RiskMonitor, 'liftExpired'>;
     reconcileEveryMinutes: number;
+    billing: { settlement: Pick<DailySettlement, 'catchUp'>; issuer: Pick<InvoiceIssuer, 'issueDue'> };
   },
 ): void {
   scheduler.every({
@@ -46,4 +49,24 @@ export function registerAppJobs(
       await scheduler.enqueue('engine.reconcile', {}, { jobKey: 'engine.reconcile', flags: [LEADER_FLAG], maxAttempts: 1 });
     },
   });
+
+  // Yesterday's profit, after the 00:00 lock lifts and a few reconciliation passes have brought in what the stream missed.
+  // The run itself catches up from the last settled day, so a node down for a month misses nothing.
+  scheduler.every({
+    name: SETTLEMENT_JOB,
+    schedule: '5 0 * * *',
+    catchUpMs: 2 * DAY_MS,
+    run: async ({ signal }) => ({ ...(await deps.billing.settlement.catchUp(signal)) }),
+  });
+
+  // The previous month's invoices on the 1st, after its last day was settled; every month missed since the last issued one too.
+  scheduler.every({
+    name: 'monthly-invoices',
+    schedule: '0 1 1 * *',
+    catchUpMs: 3 * DAY_MS,
+    run: async () => ({ months: (await deps.billing.issuer.issueDue()).map((r) => ({ month: r.month.toISOString(), issued: r.issued })) }),
+  });
 }
+
+/** The daily settlement job: also triggered at every start, since the scheduler only backfills instants it knew of. */
+export const SETTLEMENT_JOB = 'profit-settlement';

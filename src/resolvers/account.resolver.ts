@@ -1,4 +1,5 @@
 import { Arg, Authorized, Ctx, Mutation, Resolver } from 'type-graphql';
+import type { PlanService } from '../services/billing/plan.service';
 import type { UserService } from '../services/user.service';
 import type { GraphQLContext } from '../schema/context';
 import { SubscriptionPlan } from '../schema/enums';
@@ -8,7 +9,7 @@ import { signedIn } from './signed-in';
 
 @Resolver()
 export class AccountResolver {
-  constructor(private readonly users: UserService) {}
+  constructor(private readonly users: UserService, private readonly plans: PlanService) {}
 
   @Authorized()
   @Mutation(() => UserType)
@@ -19,6 +20,6 @@ export class AccountResolver {
   @Authorized()
   @Mutation(() => UserType)
   changePlan(@Arg('plan', () => SubscriptionPlan) plan: SubscriptionPlan, @Ctx() ctx: GraphQLContext) {
-    return this.users.changePlan(signedIn(ctx), plan);
+    return this.plans.changePlan(signedIn(ctx), plan);
   }
 }

@@ -12,6 +12,8 @@ import { AdminUserResolver } from '../resolvers/admin-user.resolver';
 import { AuditResolver } from '../resolvers/audit.resolver';
 import { AuthResolver } from '../resolvers/auth.resolver';
 import { ExchangeConfigResolver } from '../resolvers/exchange-config.resolver';
+import { InvoiceResolver } from '../resolvers/invoice.resolver';
+import { ProfitResolver } from '../resolvers/profit.resolver';
 import { RiskResolver } from '../resolvers/risk.resolver';
 import { SignalResolver } from '../resolvers/signal.resolver';
 import { TradingResolver } from '../resolvers/trading.resolver';
@@ -24,7 +26,7 @@ import { DateTimeScalar } from './scalars';
 const RESOLVER_FACTORIES = new Map<Function, (s: Services) => unknown>([
   [AuthResolver, (s) => new AuthResolver(s.auth)],
   [ViewerResolver, (s) => new ViewerResolver(s.users, s.exchangeConfigs)],
-  [AccountResolver, (s) => new AccountResolver(s.users)],
+  [AccountResolver, (s) => new AccountResolver(s.users, s.billing.plans)],
   [AdminUserResolver, (s) => new AdminUserResolver(s.users)],
   [AdminConsoleResolver, (s) => new AdminConsoleResolver(s.adminConsole)],
   [AuditResolver, (s) => new AuditResolver(s.audit)],
@@ -33,6 +35,8 @@ const RESOLVER_FACTORIES = new Map<Function, (s: Services) => unknown>([
   [TradingResolver, (s) => new TradingResolver(s.trading)],
   [SignalResolver, (s) => new SignalResolver(s.signals)],
   [RiskResolver, (s) => new RiskResolver(s.risk)],
+  [ProfitResolver, (s) => new ProfitResolver(s.billing.profits)],
+  [InvoiceResolver, (s) => new InvoiceResolver(s.billing.invoices)],
   [SubscriptionResolver, () => new SubscriptionResolver()],
 ]);
 

@@ -14,7 +14,7 @@ import { endSessions } from './session-revocation';
 import { afterCursor, decodeCursor, pageSize, toPage } from './pagination';
 import { hashPassword, verifyPassword } from './password';
 import type { Scope, SignedInScope } from './scope';
-
+import { TRIAL_DAYS } from '../domain/plans';
 
 export interface UserFilter {
   status?: UserStatus | null;
@@ -48,24 +48,6 @@ export class UserService {
     const email = normalizeEmail(input.email);
     if (email === user.email) return user;
     return this.deps.emailChange.request(scope, email, input.currentPassword);
-  }
-
-  async changePlan(scope: SignedInScope, plan: SubscriptionPlan): Promise<User> {
-    const user = await this.me(scope);
-    if (user.subscription === plan) return user;
-    const previous = user.subscription;
-    user.subscription = plan;
-    this.deps.audit.record(scope.em, {
-      action: 'user.change_plan',
-      userId: user.id,
-      actorId: user.id,
-      detail: `plan ${previous} → ${plan}`,
-      ip: scope.ip,
-    });
-    await scope.em.flush();
-    this.deps.onChanged?.(user.id);
-    await this.deps.notifier.planChanged(user.id, previous, plan);
-    return user;
   }
 
   // ---- admin ----
@@ -128,6 +110,8 @@ export class UserService {
       row.status = status;
       row.statusReason = reason?.trim() || null;
       if (status === UserStatus.ACTIVE && !row.emailVerifiedAt) row.emailVerifiedAt = now;
+      // An admin's activation stands in for the verification: the FREE trial starts, once per account.
+      if (status === UserStatus.ACTIVE && row.subscription === SubscriptionPlan.FREE && !row.trialEndsAt) row.trialEndsAt = new Date(now.getTime() + TRIAL_DAYS * 86_400_000);
       if (ending) {
         await tx.flush();
         // Bumping the token version ends every access token at once; revoking sessions ends refresh.

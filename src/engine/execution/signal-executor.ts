@@ -9,6 +9,7 @@ import { withTrafficClass } from '../exchange/traffic-class';
 import type { Ledger } from '../ledger/ledger';
 import type { EngineMetrics } from '../metrics-port';
 import type { ExecutionOutcome } from '../ledger/execution-ledger';
+import { systemWallClock, type Clock } from '../ports';
 import type { SignalRouter } from '../routing/signal-router';
 import { systemClock, type ExecutionClock } from './execution-clock';
 import { fanOut, type LateSettlement } from './multi-user-executor';
@@ -36,6 +37,8 @@ export class SignalExecutor {
       logger: Logger;
       options: SignalExecutorOptions;
       clock?: ExecutionClock;
+      /** Business time for routing (trial ends, invoices falling due); tests move it. */
+      wallClock?: Clock;
       metrics?: Pick<EngineMetrics, 'signalExecuted'>;
     },
   ) {}
@@ -47,7 +50,7 @@ export class SignalExecutor {
   async execute(signal: Signal): Promise<ExecutionReport> {
     const started = Date.now();
     const { options, ledger } = this.deps;
-    const routing = await this.deps.router.route(this.deps.orm.em.fork(), signal, new Date());
+    const routing = await this.deps.router.route(this.deps.orm.em.fork(), signal, (this.deps.wallClock ?? systemWallClock).now());
     const outcomes = new Map<string, ExecutionOutcome>();
     for (const skip of routing.skipped) outcomes.set(skip.userId, { ...skipped(skip.userId, skip.reason), rank: null, latencyMs: 0 });
 

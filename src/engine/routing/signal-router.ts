@@ -1,7 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import Decimal from 'decimal.js';
 import { PLAN_RULES, planBlocker } from '../../domain/plans';
-import { Exchange, PositionSide, SignalAction, UserStatus } from '../../entities/enums';
+import { Exchange, InvoiceStatus, PositionSide, SignalAction, UserStatus } from '../../entities/enums';
+import { Invoice } from '../../entities/invoice.entity';
 import { WITHOUT_OWNER } from '../../entities/owner-filter';
 import { Position } from '../../entities/position.entity';
 import type { Signal } from '../../entities/signal.entity';
@@ -31,7 +32,7 @@ export interface Routing {
  * ACTIVE users with a valid key, not risk-locked and entitled by plan. A CLOSE
  * goes to everyone holding a position the strategy opened who has a usable
  * key, whatever their lock, plan or status: a lock blocks new risk, never the exit.
- * Two queries for any number of users.
+ * A few queries for any number of users.
  */
 const capOf = (plan: keyof typeof PLAN_RULES) => PLAN_RULES[plan]?.maxPositionPct ?? new Decimal(0);
 
@@ -45,6 +46,7 @@ export class SignalRouter {
     const risks = new Map(
       (await em.find(UserRiskState, { user: { $in: configs.map((c) => c.user.id) } }, WITHOUT_OWNER)).map((r) => [r.user.id, r]),
     );
+    const overdue = await this.overdueInvoices(em, configs.map((c) => c.user.id), now);
     const routing: Routing = { eligible: [], skipped: [] };
     for (const config of configs) {
       const user = config.user;
@@ -55,7 +57,7 @@ export class SignalRouter {
             ? `exchange key not valid: ${config.lastVerifyError ?? 'not verified'}`
             : risks.has(user.id) && lockStillHolds(risks.get(user.id)!, now)
               ? `risk locked: ${risks.get(user.id)?.lockedReason ?? 'limit reached'}`
-              : planBlocker(user, now);
+              : (planBlocker(user, now) ?? overdue.get(user.id) ?? null);
       if (reason) routing.skipped.push({ userId: user.id, reason });
       else routing.eligible.push({ userId: user.id, config, position: null, risk: risks.get(user.id) ?? null, planCap: capOf(user.subscription) });
     }
@@ -65,6 +67,24 @@ export class SignalRouter {
     );
     for (const candidate of routing.eligible) candidate.position = positions.get(candidate.userId) ?? null;
     return routing;
+  }
+
+  /** Users holding an invoice unpaid past its due date, each with why (naming the oldest such invoice): one query. */
+  private async overdueInvoices(em: EntityManager, userIds: string[], now: Date): Promise<Map<string, string>> {
+    if (userIds.length === 0) return new Map();
+    const invoices = await em.find(
+      Invoice,
+      { user: { $in: userIds }, status: InvoiceStatus.OPEN, dueAt: { $lte: now } },
+      { ...WITHOUT_OWNER, orderBy: { dueAt: 'desc' } },
+    );
+    // Descending, so the oldest one of each user is the one kept.
+    return new Map(
+      invoices.map((i) => [
+        i.user.id,
+        `invoice ${i.id} for ${i.periodStart.toISOString().slice(0, 7)} unpaid since it fell due on ${i.dueAt.toISOString().slice(0, 10)}; ` +
+          'new positions resume once it is paid',
+      ]),
+    );
   }
 
   private async routeClose(em: EntityManager, signal: Signal): Promise<Routing> {

@@ -47,3 +47,9 @@ export class InvoiceType {
   @Field(() => String, { nullable: true }) paymentReference!: string | null;
   @Field(() => Date) createdAt!: Date;
 }
+
+@ObjectType('InvoicePage')
+export class InvoicePageType {
+  @Field(() => [InvoiceType]) items!: InvoiceType[];
+  @Field(() => String, { nullable: true }) nextCursor!: string | null;
+}
