@@ -16,11 +16,16 @@ export class Migration20261201232151 extends Migration {
 
     this.addSql(`alter table "user_plan_history" add constraint "user_plan_history_user_id_foreign" foreign key ("user_id") references "users" ("id") on update cascade on delete cascade;`);
 
-    this.addSql(`alter table "invoices" add column "due_at" timestamptz not null, add column "paid_at" timestamptz null, add column "payment_reference" varchar(200) null, add column "payment_source" varchar(32) null, add column "voided_at" timestamptz null, add column "void_reason" text null, add column "updated_at" timestamptz not null;`);
+    // Rows written before billing get a due date 14 days after their period and their creation as last update.
+    this.addSql(`alter table "invoices" add column "due_at" timestamptz null, add column "paid_at" timestamptz null, add column "payment_reference" varchar(200) null, add column "payment_source" varchar(32) null, add column "voided_at" timestamptz null, add column "void_reason" text null, add column "updated_at" timestamptz null;`);
+    this.addSql(`update "invoices" set "due_at" = "period_end" + interval '14 days', "updated_at" = "created_at";`);
+    this.addSql(`alter table "invoices" alter column "due_at" set not null, alter column "updated_at" set not null;`);
     this.addSql(`create index "invoices_created_at_index" on "invoices" ("created_at");`);
     this.addSql(`create index "invoices_status_due_at_index" on "invoices" ("status", "due_at");`);
 
-    this.addSql(`alter table "user_profits" add column "final" boolean not null default true, add column "movement_count" int not null default 0, add column "cumulative_gross" numeric(28,10) null, add column "high_water_mark" numeric(28,10) null, add column "high_water_mark_before" numeric(28,10) null, add column "invoice_id" uuid null, add column "updated_at" timestamptz not null;`);
+    this.addSql(`alter table "user_profits" add column "final" boolean not null default true, add column "movement_count" int not null default 0, add column "cumulative_gross" numeric(28,10) null, add column "high_water_mark" numeric(28,10) null, add column "high_water_mark_before" numeric(28,10) null, add column "invoice_id" uuid null, add column "updated_at" timestamptz null;`);
+    this.addSql(`update "user_profits" set "updated_at" = "created_at";`);
+    this.addSql(`alter table "user_profits" alter column "updated_at" set not null;`);
     this.addSql(`alter table "user_profits" add constraint "user_profits_invoice_id_foreign" foreign key ("invoice_id") references "invoices" ("id") on update cascade on delete set null;`);
     this.addSql(`create index "user_profits_period_type_period_start_index" on "user_profits" ("period_type", "period_start");`);
   }

@@ -204,8 +204,8 @@ export function createServices(deps: {
   const trading = new TradingService();
   const risk = new RiskService(engine.risk);
   const billing = createBilling({
-    orm, jobs, mail, audit, logger, clock: deps.clock ?? systemWallClock, mode: config.PROFIT_SHARE_MODE, invoiceDueDays: config.INVOICE_DUE_DAYS,
-    publicUrl: config.publicUrl, limits: rateLimits('billing', PLAN_CHANGE_LIMIT), onChanged: userChanged,
+    orm, audit, logger, notifier, clock: deps.clock ?? systemWallClock, mode: config.PROFIT_SHARE_MODE, invoiceDueDays: config.INVOICE_DUE_DAYS,
+    limits: rateLimits('billing', PLAN_CHANGE_LIMIT), onChanged: userChanged,
   });
   const adminConsole = new AdminConsoleService({
     users, exchangeConfigs, risk, trading, audit,

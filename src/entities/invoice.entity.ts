@@ -24,7 +24,7 @@ export interface StoredInvoiceLine {
 export class Invoice {
   [OptionalProps]?:
     | 'id' | 'subscriptionFee' | 'profitShareFee' | 'total' | 'status' | 'lines' | 'createdAt'
-    | 'paidAt' | 'paymentReference' | 'paymentSource' | 'voidedAt' | 'voidReason' | 'updatedAt';
+    | 'paidAt' | 'paymentReference' | 'paymentSource' | 'voidedAt' | 'voidReason' | 'overdueNotifiedAt' | 'updatedAt';
 
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
@@ -76,6 +76,10 @@ export class Invoice {
 
   @Property({ type: 'text', nullable: true })
   voidReason: string | null = null;
+
+  /** When its owner was told it is overdue (once per invoice). */
+  @Property({ type: 'timestamptz', nullable: true })
+  overdueNotifiedAt: Date | null = null;
 
   @Property({ type: 'timestamptz' })
   createdAt: Date = new Date();

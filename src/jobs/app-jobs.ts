@@ -2,6 +2,7 @@ import type { Engine } from '../engine/engine';
 import type { RiskMonitor } from '../engine/risk/risk-monitor';
 import type { DailySettlement } from '../services/billing/daily-settlement';
 import type { InvoiceIssuer } from '../services/billing/invoice-issuer';
+import type { OverdueNotices } from '../services/billing/overdue-notices';
 import type { KeyReverificationJob } from '../services/key-reverification.job';
 import type { JobScheduler } from './job-scheduler';
 
@@ -17,7 +18,7 @@ export function registerAppJobs(
     engine: Pick<Engine, 'reconcileNow'>;
     risk: Pick<RiskMonitor, 'liftExpired'>;
     reconcileEveryMinutes: number;
-    billing: { settlement: Pick<DailySettlement, 'catchUp'>; issuer: Pick<InvoiceIssuer, 'issueDue'> };
+    billing: { settlement: Pick<DailySettlement, 'catchUp'>; issuer: Pick<InvoiceIssuer, 'issueDue'>; overdue: Pick<OverdueNotices, 'run'> };
   },
 ): void {
   scheduler.every({
@@ -65,6 +66,14 @@ export function registerAppJobs(
     schedule: '0 1 1 * *',
     catchUpMs: 3 * DAY_MS,
     run: async () => ({ months: (await deps.billing.issuer.issueDue()).map((r) => ({ month: r.month.toISOString(), issued: r.issued })) }),
+  });
+
+  // An invoice past due and unpaid: its owner is told once, within the hour (one run covers any missed).
+  scheduler.every({
+    name: 'invoice-overdue-notices',
+    schedule: '20 * * * *',
+    catchUpMs: 0,
+    run: async () => deps.billing.overdue.run(),
   });
 }
 

@@ -31,7 +31,7 @@ export class UserService {
       audit: AuditService;
       auth: Pick<AuthService, 'announceRevoked'>;
       emailChange: Pick<EmailChangeService, 'request'>;
-      notifier: Pick<NotificationService, 'planChanged' | 'accountSuspended' | 'accountBanned'>;
+      notifier: Pick<NotificationService, 'accountSuspended' | 'accountBanned'>;
       logger: Logger;
       onChanged?: (userId: string) => void;
     },

@@ -65,12 +65,12 @@ describe('admin console', () => {
     it('shows an admin the whole picture of one user, each part from its owner, and audits the look', async () => {
       const open = await t.gql(BROADCAST, { i: { action: 'OPEN_LONG' } }, admin.accessToken);
       expect(open.data!.broadcastSignal.placed).toBe(2);
-      await sql(t, `insert into user_profits (id, user_id, period_type, period_start, period_end, plan, starting_balance, ending_balance, gross_profit, fee_rate, platform_fee, net_profit, created_at)
-        values (?, ?, 'DAILY', now() - interval '1 day', now(), 'FREE', '10000', '10100', '100', '0.3', '30', '70', now()),
-               (?, ?, 'DAILY', now() - interval '2 day', now() - interval '1 day', 'FREE', '10100', '10050', '-50', '0.3', '0', '-50', now())`,
+      await sql(t, `insert into user_profits (id, user_id, period_type, period_start, period_end, plan, starting_balance, ending_balance, gross_profit, fee_rate, platform_fee, net_profit, created_at, updated_at)
+        values (?, ?, 'DAILY', now() - interval '1 day', now(), 'FREE', '10000', '10100', '100', '0.3', '30', '70', now(), now()),
+               (?, ?, 'DAILY', now() - interval '2 day', now() - interval '1 day', 'FREE', '10100', '10050', '-50', '0.3', '0', '-50', now(), now())`,
       [randomUUID(), alice.id, randomUUID(), alice.id]);
-      await sql(t, `insert into invoices (id, user_id, period_start, period_end, plan, subscription_fee, profit_share_fee, total, status, lines, created_at)
-        values (?, ?, '2026-10-01T00:00:00Z', '2026-11-01T00:00:00Z', 'FREE', '0', '30', '30', 'OPEN', ?, now())`,
+      await sql(t, `insert into invoices (id, user_id, period_start, period_end, plan, subscription_fee, profit_share_fee, total, status, lines, due_at, created_at, updated_at)
+        values (?, ?, '2026-10-01T00:00:00Z', '2026-11-01T00:00:00Z', 'FREE', '0', '30', '30', 'OPEN', ?, '2026-11-15T00:00:00Z', now(), now())`,
       [randomUUID(), alice.id, JSON.stringify([{ description: 'Profit share', amount: '30', calculation: '100 × 30 %' }])]);
       await sql(t, "insert into risk_events (id, user_id, type, kind, detail, created_at) values (?, ?, 'LOCKED', 'DRAWDOWN', 'drawdown 21% reached the limit of 20%', now() - interval '1 hour')", [randomUUID(), alice.id]);
       await sql(t, "insert into risk_events (id, user_id, type, kind, detail, actor_id, created_at) values (?, ?, 'UNLOCKED', 'DRAWDOWN', 'checked with the user', ?, now())", [randomUUID(), alice.id, admin.id]);

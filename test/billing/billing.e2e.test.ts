@@ -153,6 +153,12 @@ describe('profit, fees and invoices end to end', () => {
     const held = resultFor(await broadcast('OPEN_LONG'), alice.user.id);
     expect(held).toMatchObject({ status: 'SKIPPED', reason: expect.stringContaining(`invoice ${aliceInvoice.id} for ${monthStart.toISOString().slice(0, 7)} unpaid`) });
     expect(resultFor(await broadcast('CLOSE'), alice.user.id)).toMatchObject({ status: 'PLACED', reason: 'position closed' });
+    // The hourly job tells each owner of an open invoice past due, once: a run claims what it mails, so two at once share them.
+    const runs = await Promise.all([t.app.services.billing.overdue.run(), t.app.services.billing.overdue.run()]);
+    expect(runs[0].notified + runs[1].notified).toBe(2);
+    await mail.waitFor(alice.user.email, /is overdue/);
+    await mail.waitFor(bob.user.email, /is overdue/);
+    expect((await t.app.services.billing.overdue.run()).notified).toBe(0);
 
     // The admin records Alice's payment; Bob's invoice is waived.
     const paid = (await ok(PAY, { id: aliceInvoice.id, r: 'bank transfer 2026-0042' }, admin.accessToken)).markInvoicePaid;

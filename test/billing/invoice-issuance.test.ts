@@ -12,6 +12,7 @@ class NoticeLog implements BillingNotifier {
   async invoiceIssued(invoiceId: string): Promise<void> {
     this.invoices.push(invoiceId);
   }
+  async invoiceOverdue(): Promise<void> {}
 }
 
 /** Monthly invoices against a real PostgreSQL: proration from the plan history, the month's fees, each day billed once. */

@@ -14,9 +14,13 @@ const SAMPLES: { [K in MailKind]: MailParams[K] } = {
   'key-invalid': { maskedKey: 'vmPU…A0Qz', reason: HOSTILE, detectedBy: 'During today\'s daily check,' },
   'risk-locked': { reason: HOSTILE },
   'risk-lifted': { reason: HOSTILE },
-  'invoice-issued': { period: 'November 2026', total: '129.5', dueAt: '2026-12-15' },
-  'invoice-overdue': { period: 'November 2026', total: '129.5', dueAt: '2026-12-15' },
-  'plan-changed': { from: 'FREE', to: 'PRO' },
+  'invoice-issued': {
+    period: 'November 2026', plan: 'PRO', total: '129.50', subscriptionFee: '99.00', profitShareFee: '30.50', dueAt: '2026-12-15',
+    invoiceId: '6f1c0a4e-2b7d-4c1e-9a3f-1d2e3f4a5b6c',
+    lines: [{ description: `PRO plan ${HOSTILE}`, amount: '99.00', calculation: '99 × 30/30 days' }, { description: 'Profit share', amount: '30.50', calculation: '30 % of 101.67 = 30.501' }],
+  },
+  'invoice-overdue': { period: 'November 2026', total: '129.50', dueAt: '2026-12-15', invoiceId: '6f1c0a4e-2b7d-4c1e-9a3f-1d2e3f4a5b6c' },
+  'plan-changed': { from: 'PRO', to: 'BASIC', monthlyFee: '29.00', profitSharePct: '20', capPct: '15', lowered: { from: '0.3', to: '0.15' } },
   'account-suspended': {},
   'account-banned': {},
   'sign-in-new-ip': { ip: '203.0.113.9', at: '2026-12-01 10:00 UTC' },
@@ -62,7 +66,7 @@ describe('mail templates', () => {
   });
 
   it('keeps a subject on one line even when a value carries a line break', () => {
-    const mail = renderer.render('plan-changed', { from: 'FREE', to: 'PRO\r\nBcc: victim@example.com' });
-    expect(mail.subject).toBe('Your plan is now PRO Bcc: victim@example.com');
+    const mail = renderer.render('plan-changed', { ...SAMPLES['plan-changed'], to: 'PRO\r\nBcc: victim@example.com' });
+    expect(mail.subject).toBe('Your plan changed to PRO Bcc: victim@example.com');
   });
 });

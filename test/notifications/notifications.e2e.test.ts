@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { codeOf } from '../support/graphql-client';
@@ -79,8 +80,13 @@ describe('every mail kind, read back from the SMTP server', () => {
   it('plan changed', async () => {
     const user = await signUp(t, mail);
     await t.gql('mutation { changePlan(plan: PRO) { subscription } }', {}, user.accessToken);
-    const m = await mail.waitForMail(user.email, (x) => x.subject === 'Your plan is now PRO');
-    expectParts(m, { subject: 'Your plan is now PRO', text: ['from FREE to PRO'], html: ['<strong>FREE</strong> to <strong>PRO</strong>'] });
+    const m = await mail.waitForMail(user.email, (x) => x.subject === 'Your plan changed to PRO');
+    expectParts(m, {
+      subject: 'Your plan changed to PRO',
+      text: ['Your plan is now PRO (it was FREE).', 'PRO: 99.00 USD a month', 'from the next UTC day on'],
+      html: ['<strong>PRO</strong> (it was FREE)'],
+    });
+    expect(m.text).not.toContain('was lowered');
   });
 
   it('account suspended and account banned', async () => {
@@ -103,8 +109,17 @@ describe('every mail kind, read back from the SMTP server', () => {
     await n.keyTurnedInvalid(user.id, { maskedKey: 'vmPU…A0Qz', reason: hostile, source: 'FAN_OUT' });
     await n.riskLocked(user.id, 'daily loss 5.2% reached the limit of 5% <now>');
     await n.riskLifted(user.id, 'daily loss lock lifted: a new period began');
-    await n.invoiceIssued(user.id, { periodStart: new Date('2026-11-01T00:00:00Z'), total: '129.50', dueAt: new Date('2026-12-15T00:00:00Z') });
-    await n.invoiceOverdue(user.id, { periodStart: new Date('2026-11-01T00:00:00Z'), total: '129.50', dueAt: new Date('2026-12-15T00:00:00Z') });
+    const invoiceId = randomUUID();
+    await sql(t, `insert into invoices (id, user_id, period_start, period_end, plan, subscription_fee, profit_share_fee, total, status, lines, due_at, created_at, updated_at)
+      values (?, ?, '2026-11-01T00:00:00Z', '2026-12-01T00:00:00Z', 'PRO', '99', '30.5', '129.5', 'OPEN', ?, '2026-12-15T00:00:00Z', now(), now())`, [
+      invoiceId, user.id,
+      JSON.stringify([
+        { kind: 'SUBSCRIPTION', plan: 'PRO', description: 'PRO plan, 30 days', amount: '99', calculation: '99 × 30/30' },
+        { kind: 'PROFIT_SHARE', description: `Profit share ${hostile}`, amount: '30.5', calculation: '30 % of 101.67 = 30.501' },
+      ]),
+    ]);
+    await n.invoiceIssued(invoiceId);
+    await n.invoiceOverdue(invoiceId);
     await n.signInFromNewIp({ id: user.id, email: user.email }, '203.0.113.9', new Date('2026-12-01T10:00:00Z'));
 
     expectParts(await mail.waitForMail(user.email, (x) => x.subject === 'Your exchange API key stopped working'), {
@@ -122,15 +137,15 @@ describe('every mail kind, read back from the SMTP server', () => {
       text: ['a new period began'],
       html: ['a new period began'],
     });
-    expectParts(await mail.waitForMail(user.email, (x) => x.subject === 'Your invoice for November 2026'), {
-      subject: 'Your invoice for November 2026',
-      text: ['129.50 USDT, due on 2026-12-15'],
-      html: ['<strong>129.50 USDT</strong>, due on 2026-12-15'],
+    expectParts(await mail.waitForMail(user.email, (x) => x.subject === 'Your invoice for November 2026: 129.50 USD, due 2026-12-15'), {
+      subject: 'Your invoice for November 2026: 129.50 USD, due 2026-12-15',
+      text: ['PRO plan, 30 days: 99.00 USD', '  30 % of 101.67 = 30.501', `Profit share ${hostile}: 30.50 USD`, 'Total: 129.50 USD (subscription 99.00, profit share 30.50'],
+      html: ['<strong>129.50</strong>', 'Profit share rejected &lt;b&gt;by&lt;/b&gt; &quot;exchange&quot; &amp; co', `Invoice ${invoiceId}`],
     });
     expectParts(await mail.waitForMail(user.email, (x) => x.subject === 'Your invoice for November 2026 is overdue'), {
       subject: 'Your invoice for November 2026 is overdue',
-      text: ['(129.50 USDT) was due on 2026-12-15'],
-      html: ['(<strong>129.50 USDT</strong>) was due on 2026-12-15'],
+      text: ['(129.50 USD) was due on 2026-12-15'],
+      html: ['(<strong>129.50 USD</strong>) was due on 2026-12-15'],
     });
     expectParts(await mail.waitForMail(user.email, (x) => x.subject === 'New sign-in to your account'), {
       subject: 'New sign-in to your account',

@@ -8,11 +8,11 @@ export interface PlanChangeNotice {
 }
 
 /**
- * What billing tells users. Implemented for now by BillingMailer (queued
- * mails); the notifications module can implement it instead. Neither call may
- * fail or delay the action that caused it.
+ * What billing tells users; the notifications module implements it (queued
+ * mails). No call may fail or delay the action that caused it.
  */
 export interface BillingNotifier {
   planChanged(userId: string, notice: PlanChangeNotice): Promise<void>;
   invoiceIssued(invoiceId: string): Promise<void>;
+  invoiceOverdue(invoiceId: string): Promise<void>;
 }

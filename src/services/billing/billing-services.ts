@@ -1,15 +1,13 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
 import type { Clock } from '../../engine/ports';
-import type { JobScheduler } from '../../jobs/job-scheduler';
 import type { AuditService } from '../audit.service';
-import type { MailService } from '../mail.service';
 import type { RateLimits } from '../rate-limits';
-import { BillingMailer } from './billing-mailer';
 import type { BillingNotifier } from './billing-notifier';
 import { DailySettlement } from './daily-settlement';
 import { InvoiceIssuer } from './invoice-issuer';
 import { InvoiceService } from './invoice.service';
+import { OverdueNotices } from './overdue-notices';
 import { InvoicePayments, type PaymentRecorder } from './payment-recorder';
 import { PlanHistory } from './plan-history';
 import { PlanService } from './plan.service';
@@ -25,32 +23,25 @@ export interface BillingServices {
   settlement: DailySettlement;
   /** The monthly job's work. */
   issuer: InvoiceIssuer;
+  /** The hourly job's work: owners told once when an invoice goes overdue. */
+  overdue: OverdueNotices;
   payments: PaymentRecorder;
 }
 
 export function createBilling(deps: {
   orm: MikroORM;
-  jobs: JobScheduler;
-  mail: MailService;
   audit: AuditService;
   clock: Clock;
   logger: Logger;
   mode: ProfitShareMode;
   invoiceDueDays: number;
-  publicUrl: string;
   limits: RateLimits<'planChange'>;
   onChanged: (userId: string) => void;
-  /** Who tells users about plans and invoices; queued mails unless the notifications module takes over. */
-  notifier?: BillingNotifier;
+  /** Who tells users about plans and invoices (the notifications module: queued mails). */
+  notifier: BillingNotifier;
 }): BillingServices {
-  const { orm, audit, clock } = deps;
+  const { orm, audit, clock, notifier } = deps;
   const logger = deps.logger.child({ module: 'billing' });
-  let notifier = deps.notifier;
-  if (!notifier) {
-    const mailer = new BillingMailer({ orm, queue: deps.jobs, mail: deps.mail, publicUrl: deps.publicUrl, logger });
-    mailer.registerTasks(deps.jobs);
-    notifier = mailer;
-  }
   const history = new PlanHistory();
   const settlement = new DailySettlement({ orm, tracker: new ProfitTracker(deps.mode), audit, clock, logger });
   const issuer = new InvoiceIssuer({ orm, settlement, history, notifier, audit, clock, dueDays: deps.invoiceDueDays, logger });
@@ -61,6 +52,7 @@ export function createBilling(deps: {
     invoices: new InvoiceService({ issuer, payments, audit, clock }),
     settlement,
     issuer,
+    overdue: new OverdueNotices({ orm, notifier, clock, logger }),
     payments,
   };
 }

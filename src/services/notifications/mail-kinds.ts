@@ -14,9 +14,27 @@ export interface MailParams {
   'key-invalid': { maskedKey: string; reason: string; detectedBy: string };
   'risk-locked': { reason: string };
   'risk-lifted': { reason: string };
-  'invoice-issued': { period: string; total: string; dueAt: string };
-  'invoice-overdue': { period: string; total: string; dueAt: string };
-  'plan-changed': { from: string; to: string };
+  /** Amounts as shown (two decimals, USD); every line with the calculation a user can check by hand. */
+  'invoice-issued': {
+    period: string;
+    plan: string;
+    total: string;
+    subscriptionFee: string;
+    profitShareFee: string;
+    dueAt: string;
+    invoiceId: string;
+    lines: Array<{ description: string; amount: string; calculation: string }>;
+  };
+  'invoice-overdue': { period: string; total: string; dueAt: string; invoiceId: string };
+  /** The new plan's terms; `lowered` when the downgrade lowered the stored position size setting. */
+  'plan-changed': {
+    from: string;
+    to: string;
+    monthlyFee: string;
+    profitSharePct: string;
+    capPct: string;
+    lowered: { from: string; to: string } | null;
+  };
   'account-suspended': Record<string, never>;
   'account-banned': Record<string, never>;
   'sign-in-new-ip': { ip: string; at: string };

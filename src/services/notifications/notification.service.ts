@@ -2,7 +2,13 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import type { KeyRefusalSource } from '../../engine/ports';
 import type { Logger } from 'pino';
 import { logContext, type LogContext } from '../../config/log-context';
+import Decimal from 'decimal.js';
+import { PLAN_RULES } from '../../domain/plans';
+import type { SubscriptionPlan } from '../../entities/enums';
+import { Invoice } from '../../entities/invoice.entity';
+import { WITHOUT_OWNER } from '../../entities/owner-filter';
 import { User } from '../../entities/user.entity';
+import type { BillingNotifier, PlanChangeNotice } from '../billing/billing-notifier';
 import { KeyDecryptError } from '../key-cipher';
 import type { MailService } from '../mail.service';
 import type { JobQueue, TaskContext, TaskRegistry } from './job-queue';
@@ -43,6 +49,10 @@ const SEAL_CONTEXT = 'mail-job';
 const monthLabel = (d: Date) => d.toLocaleString('en-GB', { month: 'long', year: 'numeric', timeZone: 'UTC' });
 const dayLabel = (d: Date) => d.toISOString().slice(0, 10);
 const instantLabel = (d: Date) => `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+/** Money in a mail: two decimals (invoices are in USD, USDT counted 1:1). */
+const usd = (amount: Decimal.Value) => new Decimal(amount).toFixed(2);
+/** 0.3 → "30" */
+const percent = (ratio: Decimal) => ratio.times(100).toString();
 
 /**
  * Every mail to a user goes through here: one method per kind, each a job on
@@ -50,7 +60,7 @@ const instantLabel = (d: Date) => `${d.toISOString().slice(0, 16).replace('T', '
  * SMTP server ever holds up or fails the action that caused the mail. The
  * methods never throw: a mail that cannot even be queued is logged.
  */
-export class NotificationService implements SignInNotifier {
+export class NotificationService implements SignInNotifier, BillingNotifier {
   constructor(
     private readonly deps: {
       queue: JobQueue;
@@ -105,16 +115,40 @@ export class NotificationService implements SignInNotifier {
     return this.toUser(userId, 'risk-lifted', { reason });
   }
 
-  invoiceIssued(userId: string, invoice: { periodStart: Date; total: string; dueAt: Date }): Promise<void> {
-    return this.toUser(userId, 'invoice-issued', { period: monthLabel(invoice.periodStart), total: invoice.total, dueAt: dayLabel(invoice.dueAt) });
+  /** The invoice as issued, every line with its calculation (read now: the mail shows what was issued, not what it became). */
+  async invoiceIssued(invoiceId: string): Promise<void> {
+    const invoice = await this.invoice(invoiceId);
+    if (!invoice) return;
+    await this.toUser(invoice.user.id, 'invoice-issued', {
+      period: monthLabel(invoice.periodStart),
+      plan: invoice.plan,
+      total: usd(invoice.total),
+      subscriptionFee: usd(invoice.subscriptionFee),
+      profitShareFee: usd(invoice.profitShareFee),
+      dueAt: dayLabel(invoice.dueAt),
+      invoiceId: invoice.id,
+      lines: (invoice.lines ?? []).map((l) => ({ description: l.description, amount: usd(l.amount), calculation: l.calculation })),
+    });
   }
 
-  invoiceOverdue(userId: string, invoice: { periodStart: Date; total: string; dueAt: Date }): Promise<void> {
-    return this.toUser(userId, 'invoice-overdue', { period: monthLabel(invoice.periodStart), total: invoice.total, dueAt: dayLabel(invoice.dueAt) });
+  async invoiceOverdue(invoiceId: string): Promise<void> {
+    const invoice = await this.invoice(invoiceId);
+    if (!invoice) return;
+    await this.toUser(invoice.user.id, 'invoice-overdue', {
+      period: monthLabel(invoice.periodStart), total: usd(invoice.total), dueAt: dayLabel(invoice.dueAt), invoiceId: invoice.id,
+    });
   }
 
-  planChanged(userId: string, from: string, to: string): Promise<void> {
-    return this.toUser(userId, 'plan-changed', { from, to });
+  planChanged(userId: string, notice: PlanChangeNotice): Promise<void> {
+    const rules = PLAN_RULES[notice.to as SubscriptionPlan];
+    return this.toUser(userId, 'plan-changed', {
+      from: notice.from,
+      to: notice.to,
+      monthlyFee: usd(rules.monthlyFee),
+      profitSharePct: percent(rules.profitShareRate),
+      capPct: percent(rules.maxPositionPct),
+      lowered: notice.maxPositionPct,
+    });
   }
 
   accountSuspended(userId: string): Promise<void> {
@@ -184,6 +218,15 @@ export class NotificationService implements SignInNotifier {
     const rendered = this.deps.renderer.render(job.kind, part.params as never);
     const send = () => this.deps.mail.send({ to, ...rendered });
     await (job.origin?.reqId ? logContext.run(job.origin, send) : send());
+  }
+
+  private async invoice(invoiceId: string): Promise<Invoice | null> {
+    try {
+      return await this.deps.orm.em.fork().findOne(Invoice, { id: invoiceId }, WITHOUT_OWNER);
+    } catch (err) {
+      this.deps.logger.error({ invoiceId, err: (err as Error).message }, 'invoice mail not queued');
+      return null;
+    }
   }
 
   private async addressOf(userId: string): Promise<string | null> {
