@@ -44,8 +44,8 @@ export interface StreamHealth {
  */
 export class Reconciler {
   private readonly lastFull = new Map<string, number>();
-  /** Rejects the accounts still being read once this node stops leading: a pass never holds up a shutdown. */
-  private stopping = Reconciler.stopSignal();
+  /** Aborted once this node stops leading: the pass under way gives up its accounts, so it never holds up a shutdown. */
+  private leading = new AbortController();
 
   constructor(
     private readonly deps: {
@@ -62,28 +62,27 @@ export class Reconciler {
     },
   ) {}
 
-  private static stopSignal(): { promise: Promise<never>; stop: () => void } {
-    let stop = () => {};
-    const promise = new Promise<never>((_, reject) => {
-      stop = () => reject(new Error('reconciliation stopped: this node no longer leads'));
-    });
-    promise.catch(() => undefined);
-    return { promise, stop };
-  }
-
   /** Ends the pass under way at once: accounts not started are not started, those in flight are given up. */
   stop(): void {
-    this.stopping.stop();
+    this.leading.abort();
   }
 
   /** Leading again: passes run. */
   resume(): void {
-    this.stopping = Reconciler.stopSignal();
+    if (this.leading.signal.aborted) this.leading = new AbortController();
   }
 
   async reconcileAll(): Promise<ReconcileSummary> {
     const started = Date.now();
-    const { promise: stopped } = this.stopping;
+    // One promise per pass (not per leadership), let go of when the pass ends: nothing piles up on a long leadership.
+    const { signal } = this.leading;
+    let onStop = () => {};
+    const stopped = new Promise<never>((_, reject) => {
+      onStop = () => reject(new Error('reconciliation stopped: this node no longer leads'));
+      if (signal.aborted) onStop();
+      else signal.addEventListener('abort', onStop, { once: true });
+    });
+    stopped.catch(() => undefined);
     // A key whose last verdict is invalid is not used for signing: its account waits for a working key.
     const configs = await this.deps.orm.em
       .fork()
@@ -107,7 +106,11 @@ export class Reconciler {
         }),
       ),
     );
-    await Promise.race([pass, stopped.catch(() => limit.clearQueue())]);
+    try {
+      await Promise.race([pass, stopped.catch(() => limit.clearQueue())]);
+    } finally {
+      signal.removeEventListener('abort', onStop);
+    }
     summary.durationMs = Date.now() - started;
     this.deps.logger.info(summary, 'reconciliation done');
     this.deps.onPass?.(summary);
