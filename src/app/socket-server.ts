@@ -17,7 +17,7 @@ import type { Logger } from 'pino';
 import { logContext } from '../config/log-context';
 import { AppError } from '../errors/app-error';
 import { Topic } from '../realtime/topics';
-import type { SessionRevokedEvent } from '../services/auth.service';
+import type { SessionRevokedEvent } from '../services/session-revocation';
 import type { Actor } from '../services/scope';
 import { clientAddress, type TrustProxy } from './client-address';
 import { checkStorableText, parseLimited } from './graphql-input-checks';

@@ -22,6 +22,7 @@ import type { NotificationService } from './notifications/notification.service';
 import { assertPasswordPolicy, burnPasswordCheck, hashPassword, verifyPassword } from './password';
 import type { Actor, Scope, SignedInScope } from './scope';
 import { TRIAL_DAYS } from '../domain/plans';
+import type { SessionRevokedEvent } from './session-revocation';
 import { hashToken, newOpaqueToken, REFRESH_TOKEN_TTL_MS, type TokenService } from './token.service';
 
 const VERIFY_TOKEN_TTL_HOURS = 24;
@@ -34,13 +35,6 @@ export interface AuthResult {
   user: User;
 }
 
-export interface SessionRevokedEvent {
-  userId: string;
-  /** Only this session ended; absent: every session of the user ended. */
-  sessionId?: string;
-  /** Every session but this one ended (the one that changed the email address). */
-  keepSessionId?: string;
-}
 
 /** Kept here for callers that import it from the auth service; the one definition is in email.ts. */
 export { normalizeEmail } from './email';

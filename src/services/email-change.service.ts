@@ -5,7 +5,7 @@ import { User } from '../entities/user.entity';
 import { badInput, conflict } from '../errors/app-error';
 import type { AccountLimit } from './account-limits';
 import type { AuditService } from './audit.service';
-import type { SessionRevokedEvent } from './auth.service';
+import type { SessionRevokedEvent } from './session-revocation';
 import { networkOf } from './client-ip';
 import type { EmailTokenService } from './email-token.service';
 import type { NotificationService } from './notifications/notification.service';

@@ -5,7 +5,7 @@ import { User } from '../entities/user.entity';
 import { AppError, badInput } from '../errors/app-error';
 import type { AccountLimit } from './account-limits';
 import type { AuditService } from './audit.service';
-import type { SessionRevokedEvent } from './auth.service';
+import type { SessionRevokedEvent } from './session-revocation';
 import { normalizeEmail } from './email';
 import type { EmailTokenService, TokenProblem } from './email-token.service';
 import type { JobQueue, TaskRegistry } from './notifications/job-queue';

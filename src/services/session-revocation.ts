@@ -2,6 +2,15 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { WITHOUT_OWNER } from '../entities/owner-filter';
 import { Session } from '../entities/session.entity';
 
+/** Told to every node's sockets when sessions end. */
+export interface SessionRevokedEvent {
+  userId: string;
+  /** Only this session ended; absent: every session of the user ended. */
+  sessionId?: string;
+  /** Every session but this one ended (the one that changed the email address). */
+  keepSessionId?: string;
+}
+
 /**
  * Ends sessions of a user in the caller's transaction. `bumpTokenVersion`
  * also ends every access token already handed out (and, through the

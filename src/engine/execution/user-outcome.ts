@@ -2,19 +2,15 @@ import Decimal from 'decimal.js';
 import { ExecutionStatus, OrderStatus, SignalAction } from '../../entities/enums';
 import type { Order } from '../../entities/order.entity';
 import type { Signal } from '../../entities/signal.entity';
+import type { ExecutionOutcome } from '../ledger/execution-ledger';
 import { slippageRatio } from './slippage';
 
-/** One user's outcome for one signal, as the fan-out reports and stores it. */
-export interface UserOutcome {
-  userId: string;
-  status: ExecutionStatus;
-  reason: string | null;
-  order: Order | null;
-  fillPrice: string | null;
-  slippage: string | null;
-  /** The exchange may hold this user's order without having said so: the reconciler settles it later. */
-  unknown: boolean;
-}
+/**
+ * One user's outcome for one signal, as the task reaches it; the fan-out adds
+ * the rank and latency before the ledger stores it. `unknown`: the exchange may
+ * hold this user's order without having said so, and the reconciler settles it later.
+ */
+export type UserOutcome = Omit<ExecutionOutcome, 'rank' | 'latencyMs' | 'unknown'> & { unknown: boolean };
 
 export const UNKNOWN_REASON = 'outcome unknown, reconciling';
 
