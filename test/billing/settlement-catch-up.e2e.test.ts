@@ -42,6 +42,11 @@ describe('the daily settlement job', () => {
 
     const node = await startTestApp({ database: db });
     try {
+      // The second node's start-up run has finished (its user-days are written one day after another, oldest first).
+      await eventuallyExpect(async () => {
+        const [{ n }] = await node.app.services.orm.em.fork().execute(`select count(*)::int as n from job_runs where job = 'profit-settlement' and status = 'DONE'`);
+        expect(n).toBeGreaterThanOrEqual(2);
+      });
       await eventuallyExpect(async () => {
         const rows = await node.app.services.orm.em.fork().execute<any[]>(
           `select period_start, platform_fee from user_profits where user_id = ? order by period_start`,
