@@ -1,5 +1,6 @@
 import { AccountMovement } from './account-movement.entity';
 import { AuditLog } from './audit-log.entity';
+import { AuthLock } from './auth-lock.entity';
 import { BillingClosing } from './billing-closing.entity';
 import { BalanceSnapshot } from './balance-snapshot.entity';
 import { Deployment } from './deployment.entity';
@@ -7,6 +8,7 @@ import { EmailToken } from './email-token.entity';
 import { ExecutionReportRecord } from './execution-report.entity';
 import { Invoice } from './invoice.entity';
 import { JobRun } from './job-run.entity';
+import { LedgerCursor } from './ledger-cursor.entity';
 import { Order } from './order.entity';
 import { PaperAccount } from './paper-account.entity';
 import { PaperFill } from './paper-fill.entity';
@@ -27,13 +29,13 @@ import { UserRiskState } from './user-risk-state.entity';
 export {
   AccountMovement, AuditLog, BalanceSnapshot, Deployment, EmailToken, ExecutionReportRecord, Invoice, JobRun, Order, PaperAccount, PaperFill,
   Position, RiskEvent, Session, Signal, Trade, User, UserExchangeConfig, UserExecution, UserProfit, UserRiskState,
-  UserKnownIp, PlanChange, ProfitDeferral, BillingClosing,
+  UserKnownIp, PlanChange, ProfitDeferral, BillingClosing, LedgerCursor, AuthLock,
 };
 
 /** Listed explicitly: MikroORM's folder discovery does not see .ts files under @swc/jest. */
 export const ENTITIES = [
   User, Session, EmailToken, UserExchangeConfig, UserRiskState, UserProfit, Signal, Order, Trade, Position,
   RiskEvent, UserExecution, ExecutionReportRecord, BalanceSnapshot, Invoice, AuditLog, PaperAccount, PaperFill, JobRun,
-  AccountMovement, UserKnownIp, Deployment, PlanChange, ProfitDeferral, BillingClosing,
+  AccountMovement, UserKnownIp, Deployment, PlanChange, ProfitDeferral, BillingClosing, LedgerCursor, AuthLock,
 ];
 export * from './enums';

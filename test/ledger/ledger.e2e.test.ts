@@ -94,6 +94,32 @@ describe('the ledger behind a live Binance account', () => {
     ]);
   });
 
+  it('catches up what happened while the stream was away, though the reconnected stream stored newer movements first', async () => {
+    const user = await createBinanceUser(t, fake, { tag: 'outage' });
+    await streamed(user); // a full pass: both histories are read through now
+    fake.muteUserStream(user.apiKey);
+    fake.chargeFunding(user.apiKey, 'BTCUSDT', '-4.2');
+    fake.transfer(user.apiKey, '-100');
+    try {
+      // Ten minutes of outage on the exchange's clock; the stream comes back and stores a fresh deposit before the next pass.
+      fake.setServerTimeOffset(10 * 60_000);
+      fake.muteUserStream(user.apiKey, false);
+      const droppedAt = Date.now();
+      expect(fake.dropUserConnections(user.apiKey)).toBe(1);
+      await waitFor(() => (t.app.services.engine.streams.connectedSince(user.id)?.getTime() ?? 0) > droppedAt, 'the stream to reconnect');
+      fake.transfer(user.apiKey, '250');
+      await waitFor(async () => (await movements(user.id)).length === 1, 'the fresh deposit from the stream');
+      await t.app.services.engine.reconcileNow();
+    } finally {
+      fake.setServerTimeOffset(0);
+    }
+    expect((await movements(user.id)).map((m) => [m.kind, m.amount]).sort()).toEqual([
+      ['DEPOSIT', '250.0000000000'],
+      ['FUNDING_FEE', '-4.2000000000'],
+      ['TRANSFER', '-100.0000000000'],
+    ]);
+  });
+
   it('a close the exchange fills only partly leaves the rest on the strategy, and the next CLOSE reaches it', async () => {
     const user = await createBinanceUser(t, fake, { tag: 'partial', leverage: 5, maxPositionPct: '0.1' });
     const token = await accessTokenOf(t, user);

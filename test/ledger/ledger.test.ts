@@ -107,11 +107,12 @@ describe('the ledger', () => {
     });
   });
 
+  const update = (reason: string, change: string, time: Date) => ({
+    eventTime: time, reason, walletBalance: d('10000'), balanceChanges: [{ asset: 'USDT', change: d(change) }],
+    positions: [{ symbol: 'BTCUSDT', positionAmt: d(0), entryPrice: d(0), markPrice: null, unrealizedPnl: d(0), leverage: null, updatedAt: time }],
+  });
+
   describe('movements', () => {
-    const update = (reason: string, change: string, time: Date) => ({
-      eventTime: time, reason, walletBalance: d('10000'), balanceChanges: [{ asset: 'USDT', change: d(change) }],
-      positions: [{ symbol: 'BTCUSDT', positionAmt: d(0), entryPrice: d(0), markPrice: null, unrealizedPnl: d(0), leverage: null, updatedAt: time }],
-    });
 
     it('a deposit, a withdrawal and a funding fee from the stream are stored once each, and the income history adds nothing the stream had', async () => {
       const userId = await newUser(db.orm);
@@ -162,6 +163,26 @@ describe('the ledger', () => {
       ]);
       expect(added).toBe(0);
       expect(await rows('select count(*)::int as n from account_movements where user_id = ?', [userId])).toEqual([{ n: 2 }]);
+    });
+  });
+
+  describe('history cursors', () => {
+    it("move only with the reconciler's reads, in their transaction and never backwards; the stream's rows leave them alone", async () => {
+      const userId = await newUser(db.orm);
+      const { ledger } = ledgerOn(db.orm);
+      expect(await ledger.syncedThrough(userId, 'income')).toBeNull();
+      // A read that found nothing still records how far it got.
+      await ledger.recordIncome(userId, [], { feed: 'income', through: at(600) });
+      expect(await ledger.syncedThrough(userId, 'income')).toEqual(at(600));
+      // The stream stores a newer movement: the cursor stays where the last read ended.
+      await ledger.recordAccountUpdate(userId, update('FUNDING_FEE', '-1', at(3600)));
+      expect(await ledger.syncedThrough(userId, 'income')).toEqual(at(600));
+      // A slower read that ended earlier (a pass on another node) does not move it back.
+      await ledger.recordIncome(userId, [], { feed: 'income', through: at(300) });
+      expect(await ledger.syncedThrough(userId, 'income')).toEqual(at(600));
+      await ledger.recordFills(userId, [fill({ id: 'c1', side: 'BUY', qty: '0.1', time: at(700) })], { feed: 'fills:BTCUSDT', through: at(900) });
+      expect(await ledger.syncedThrough(userId, 'fills:BTCUSDT')).toEqual(at(900));
+      expect(await ledger.syncedThrough(userId, 'income')).toEqual(at(600));
     });
   });
 

@@ -7,13 +7,17 @@ import { UserExchangeConfig } from '../../entities/user-exchange-config.entity';
 import { AuthenticationError } from '../exchange/exchange-errors';
 import type { UserContextCache } from '../execution/user-context';
 import type { Ledger } from '../ledger/ledger';
+import { fillsFeed, INCOME_FEED } from '../ledger/sync-cursors';
 import { CredentialsUnreadableError, type KeyHealth } from '../ports';
 import { withTimeLimit } from './time-limit';
 
 /** A PENDING order the exchange has never heard of is only declared failed once any request in flight must be dead. */
 const ABSENT_AFTER_MS = 60_000;
-/** Fills and income are fetched again from a little before the newest one stored: a late arrival at the boundary is not missed. */
-const OVERLAP_MS = 60_000;
+/**
+ * Fills and income are fetched again from a little before where the last read ended: a row the exchange
+ * publishes a little after its own time (or a clock a little apart from the exchange's) is not missed.
+ */
+const OVERLAP_MS = 5 * 60_000;
 /** A user whose stream stayed up is still read in full this often (a safety net under the stream). */
 const FULL_PASS_EVERY_MS = 15 * 60_000;
 /** One account may take this long; past it the pass goes on without it (and counts a failure). */
@@ -149,12 +153,17 @@ export class Reconciler {
       const full = !since || since.getTime() > last || now - last >= FULL_PASS_EVERY_MS || ordersSettled > 0;
       if (!full) return { full, ordersSettled, tradesAdded: 0, movementsAdded: 0 };
 
-      const boundSince = (at: Date | null) => Math.max(0, (at ?? config.createdAt).getTime() - OVERLAP_MS);
-      const tradesAdded = await ledger.recordFills(userId, await gateway.getUserTrades(symbol, boundSince(await ledger.lastTradeAt(userId, symbol))));
+      // Each history resumes from where the last REST read of it ended (never from the newest row the stream stored:
+      // a stream that reconnected stores fresh rows before this pass, and resuming from them would skip its outage).
+      const resumeFrom = async (feed: string) => Math.max(0, ((await ledger.syncedThrough(userId, feed)) ?? config.createdAt).getTime() - OVERLAP_MS);
+      const fills = fillsFeed(symbol);
+      const fillsReadAt = new Date();
+      const tradesAdded = await ledger.recordFills(userId, await gateway.getUserTrades(symbol, await resumeFrom(fills)), { feed: fills, through: fillsReadAt });
       // Positions after fills: the fill-counted round trip is checked against the exchange's size.
       await ledger.recordPositions(userId, [await gateway.getPosition(symbol)], 'RECONCILE');
       if (claim) await ledger.claimForStrategy(userId, symbol);
-      const movementsAdded = await ledger.recordIncome(userId, await gateway.getIncome(boundSince(await ledger.lastMovementAt(userId))));
+      const incomeReadAt = new Date();
+      const movementsAdded = await ledger.recordIncome(userId, await gateway.getIncome(await resumeFrom(INCOME_FEED)), { feed: INCOME_FEED, through: incomeReadAt });
       await ledger.revalueMovements(userId);
 
       const account = await gateway.getAccount();

@@ -21,8 +21,9 @@ import { isNewer, applyOrderResult } from './order-result';
 import { OrderLedger, orderUpdateSql, orderUpdateValues, type OrderIntent } from './order-ledger';
 import { PositionLedger } from './position-ledger';
 import { positionUpsertSql, toPosition, type PositionRow } from './position-upsert';
+import { SyncCursors, type HistoryRead } from './sync-cursors';
 
-export type { OrderIntent, ExecutionOutcome };
+export type { OrderIntent, ExecutionOutcome, HistoryRead };
 
 /** What our own fill did to the position, for the order's statement. */
 export interface OwnFillContext {
@@ -51,6 +52,7 @@ export class Ledger {
   private readonly positions: PositionLedger;
   private readonly balances = new BalanceLedger();
   private readonly executions = new ExecutionLedger();
+  private readonly cursors = new SyncCursors();
 
   constructor(
     private readonly deps: { orm: MikroORM; events: EngineEvents; audit: AuditTrail; conversions: ConversionRates; logger: Logger },
@@ -156,11 +158,18 @@ export class Ledger {
     this.emit(events);
   }
 
-  /** Fills found on the exchange (the reconciler's userTrades); returns how many were new. */
-  async recordFills(userId: string, fills: TradeFill[]): Promise<number> {
-    if (fills.length === 0) return 0;
+  /**
+   * Fills found on the exchange (the reconciler's userTrades); returns how many were new.
+   * With `read`, the history's cursor moves to what the read covered, in the same transaction.
+   */
+  async recordFills(userId: string, fills: TradeFill[], read?: HistoryRead): Promise<number> {
+    if (fills.length === 0 && !read) return 0;
     const valued = await this.value(fills);
-    const events = await this.userEm(userId).transactional((tx) => this.fills.record(tx, userId, valued, 'RECONCILE'));
+    const events = await this.userEm(userId).transactional(async (tx) => {
+      const out = await this.fills.record(tx, userId, valued, 'RECONCILE');
+      if (read) await this.cursors.advance(tx, userId, read);
+      return out;
+    });
     this.emit(events);
     return events.filter((e) => e.type === 'FillRecorded').length;
   }
@@ -208,28 +217,30 @@ export class Ledger {
     }]);
   }
 
-  /** The income history (the reconciler's fallback for movements the stream missed); returns how many were new. */
-  async recordIncome(userId: string, incomes: IncomeRecord[]): Promise<number> {
-    if (incomes.length === 0) return 0;
+  /**
+   * The income history (the reconciler's fallback for movements the stream missed); returns how many were new.
+   * With `read`, the history's cursor moves to what the read covered, in the same transaction.
+   */
+  async recordIncome(userId: string, incomes: IncomeRecord[], read?: HistoryRead): Promise<number> {
+    if (incomes.length === 0 && !read) return 0;
     const facts = await Promise.all(
       incomes.map(async (i) => incomeMovement(i, await this.deps.conversions.usdtValue(i.asset, i.income, i.time))),
     );
-    const events = await this.userEm(userId).transactional((tx) => this.movements.record(tx, userId, facts));
+    const events = await this.userEm(userId).transactional(async (tx) => {
+      const out = await this.movements.record(tx, userId, facts);
+      if (read) await this.cursors.advance(tx, userId, read);
+      return out;
+    });
     this.emit(events);
     return events.length;
   }
 
-  /** Where the reconciler's income pass resumes for this user. */
-  lastMovementAt(userId: string): Promise<Date | null> {
-    return this.movements.lastOccurredAt(this.userEm(userId), userId);
-  }
-
-  async lastTradeAt(userId: string, symbol: string): Promise<Date | null> {
-    const [row] = await this.userEm(userId).execute<Array<{ at: Date | null }>>(
-      'select max(executed_at) as at from trades where user_id = ? and symbol = ?',
-      [userId, symbol],
-    );
-    return row?.at ? new Date(row.at) : null;
+  /**
+   * How far the reconciler has read one of the user's exchange histories (null: never).
+   * Not the newest stored row: the stream stores fresh ones the moment it reconnects.
+   */
+  syncedThrough(userId: string, feed: string): Promise<Date | null> {
+    return this.cursors.syncedThrough(this.userEm(userId), userId, feed);
   }
 
   /** Movements stored before their asset could be priced get their USDT value once it can be. */

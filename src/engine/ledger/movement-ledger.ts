@@ -64,12 +64,6 @@ export class MovementLedger {
     return recorded;
   }
 
-  /** Where the income history should resume: the newest movement stored for the user. */
-  async lastOccurredAt(em: EntityManager, userId: string): Promise<Date | null> {
-    const [row] = await em.execute<Array<{ at: Date | null }>>('select max(occurred_at) as at from account_movements where user_id = ?', [userId]);
-    return row?.at ? new Date(row.at) : null;
-  }
-
   /** Movements stored without a USDT value (no price was known yet), oldest first. */
   unvalued(em: EntityManager, userId: string, limit = 100) {
     return em.execute<Array<{ id: string; asset: string; amount: string; occurred_at: Date }>>(
