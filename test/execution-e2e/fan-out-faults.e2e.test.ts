@@ -395,6 +395,16 @@ describe('Binance bans the IP (418) during a fan-out', () => {
     const firstOkAfterBan = fake.requests().find((r) => r.seq > banned[0].seq && r.status === 200)!;
     expect(fake.requests().filter((r) => r.seq > firstOkAfterBan.seq && r.status === 418)).toEqual([]);
   });
+
+  it('shows operators the bans and the weight the fan-outs spent on /metrics', async () => {
+    const metrics = await (await fetch(t.url.replace('/graphql', '/metrics'))).text();
+    const sample = (series: string) => Number(metrics.split('\n').find((l) => l.startsWith(`${series} `))?.slice(series.length + 1) ?? 'NaN');
+    // The probe's 418 and the order's 418 above, each read from Binance's own answer.
+    expect(sample('binance_pauses_total{kind="ip_banned"}')).toBeGreaterThanOrEqual(2);
+    // Binance's X-MBX-USED-WEIGHT-1M as this node last read it.
+    expect(sample('binance_request_weight_used')).toBeGreaterThan(0);
+    expect(sample('binance_request_weight_limit')).toBeGreaterThan(0);
+  });
 });
 
 describe('a slow account dispatched first, on a cold start', () => {

@@ -50,6 +50,11 @@ describe('the ledger behind a live Binance account', () => {
     await t.app.services.engine.reconcileNow();
     await waitFor(() => fake.userConnectionCount(user.apiKey) === 1, 'the user-data stream to connect');
   };
+  const divergences = async () => {
+    const series = 'reconciliation_divergences_total';
+    const line = (await (await fetch(t.url.replace('/graphql', '/metrics'))).text()).split('\n').find((l) => l.startsWith(`${series} `));
+    return Number(line?.slice(series.length + 1) ?? 'NaN');
+  };
   const movements = (userId: string) =>
     t.app.services.orm.em.fork().find(AccountMovement, { user: userId }, { ...WITHOUT_OWNER, orderBy: { occurredAt: 'asc', id: 'asc' } });
 
@@ -109,7 +114,10 @@ describe('the ledger behind a live Binance account', () => {
       await waitFor(() => (t.app.services.engine.streams.connectedSince(user.id)?.getTime() ?? 0) > droppedAt, 'the stream to reconnect');
       fake.transfer(user.apiKey, '250');
       await waitFor(async () => (await movements(user.id)).length === 1, 'the fresh deposit from the stream');
+      const corrected = await divergences();
       await t.app.services.engine.reconcileNow();
+      // What the pass had to add is what operators see as divergences.
+      expect((await divergences()) - corrected).toBeGreaterThanOrEqual(2);
     } finally {
       fake.setServerTimeOffset(0);
     }

@@ -79,7 +79,8 @@ describe('observability of two nodes (one leads the engine)', () => {
     await a.app.services.reconciler.reconcileAll();
     await eventually('both users to be locked', async () => (await sample(a, 'risk_locks_total{kind="DAILY_LOSS"}')) === 2);
     expect(await sample(a, 'reconciliation_duration_seconds_count')).toBeGreaterThanOrEqual(1);
-    expect(await sample(a, 'reconciliation_divergences_total')).toBeGreaterThanOrEqual(0);
+    // What the divergences count is proven where a pass has something to correct (test/ledger/ledger.e2e.test.ts).
+    expect(await sample(a, 'reconciliation_divergences_total')).toBeDefined();
     await eventually('the leader to hold both paper streams', async () => (await sample(a, 'user_streams_connected')) === 2);
     expect(await sample(b, 'user_streams_connected')).toBe(0);
   });
