@@ -175,6 +175,33 @@ describe('the ledger behind a live Binance account', () => {
     expect(fake.ordersWithClientId(clientOrderId)).toHaveLength(1);
   });
 
+  it('declares failed, once, an order the exchange never got, only after any request in flight must be dead', async () => {
+    const user = await createBinanceUser(t, fake, { tag: 'lost' });
+    const token = await accessTokenOf(t, user);
+    const em = t.app.services.orm.em.fork();
+    const signal = em.create(Signal, { source: SignalSource.MANUAL, action: SignalAction.OPEN_LONG, symbol: 'BTCUSDT', strength: '1', referencePrice: '50000' });
+    await em.flush();
+    const { ledger } = t.app.services;
+    const clientOrderId = 'x-15PC4ZJylostlostlostlostlost01';
+    const { order } = await ledger.openOrder(ledger.userEm(user.id), {
+      userId: user.id, signalId: signal.id, clientOrderId, origin: OrderOrigin.MANUAL, symbol: 'BTCUSDT', side: 'BUY', quantity: '0.01', reduceOnly: false,
+    });
+    await ledger.persistExecutions(signal, [{ ...unknownOutcome(user.id, order), rank: 0, latencyMs: 20_000 }], 20_000);
+    const config = await em.findOneOrFail(UserExchangeConfig, { user: user.id }, { ...WITHOUT_OWNER, populate: ['user', 'apiKeyEnc', 'apiSecretEnc'] });
+    // Just sent: the request may still be on its way, so the exchange not knowing it yet proves nothing.
+    expect((await t.app.services.reconciler.reconcileUser(config)).ordersSettled).toBe(0);
+    expect((await t.gql('{ me { orders { items { status } } } }', {}, token)).data!.me.orders.items).toEqual([{ status: 'PENDING' }]);
+    // Two minutes later it still is not there: it was never placed.
+    await em.getConnection().execute("update orders set created_at = now() - interval '2 minutes' where id = ?", [order.id]);
+    expect((await t.app.services.reconciler.reconcileUser(config)).ordersSettled).toBe(1);
+    expect((await t.app.services.reconciler.reconcileUser(config)).ordersSettled).toBe(0);
+    const me = (await t.gql('{ me { orders { items { clientOrderId status } } positions { quantity } executions { status reason } } }', {}, token)).data!.me;
+    expect(me.orders.items).toEqual([{ clientOrderId, status: 'FAILED' }]);
+    expect(me.positions).toEqual([]);
+    expect(me.executions).toEqual([{ status: 'FAILED', reason: 'the exchange has no such order: it was never placed' }]);
+    expect(fake.ordersWithClientId(clientOrderId)).toHaveLength(0);
+  });
+
   it('switches off a key that can no longer be decrypted, with a clear reason and an audit row, and keeps trading for others', async () => {
     const broken = await createBinanceUser(t, fake, { tag: 'broken' });
     const fine = await createBinanceUser(t, fake, { tag: 'fine' });
