@@ -111,21 +111,35 @@ export class ExchangeConfigService implements KeyHealth {
    * The engine found the key refused while trading (revoked, permissions
    * changed, or unreadable): it is switched off at once with the reason, the
    * change is audited and the user told, once — a key already off stays quiet.
+   * The verdict and its audit row commit together: a key is never off without
+   * its row (and so without its mail). Never throws: bookkeeping that fails is
+   * logged, the key stays on, and the next refusal (the next signal or
+   * reconciliation pass) tries again, while the caller's outcome keeps the
+   * exchange's own reason.
    */
   async keyRefused(userId: string, reason: string, source: KeyRefusalSource): Promise<void> {
-    const em = this.deps.orm.em.fork();
-    em.setFilterParams(OWNER_FILTER, { userId });
-    const turnedOff = await em.nativeUpdate(
-      UserExchangeConfig,
-      { user: userId, isValid: true },
-      { isValid: false, lastVerifyError: reason, lastVerifiedAt: new Date() },
-    );
-    if (turnedOff === 0) return;
-    this.deps.audit.record(em, { action: 'exchange.key_invalid', userId, detail: `${source.toLowerCase().replace('_', ' ')}: ${reason}` });
-    await em.flush();
+    let maskedKey: string | null;
+    try {
+      const em = this.deps.orm.em.fork();
+      em.setFilterParams(OWNER_FILTER, { userId });
+      maskedKey = await em.transactional(async (tx) => {
+        const turnedOff = await tx.nativeUpdate(
+          UserExchangeConfig,
+          { user: userId, isValid: true },
+          { isValid: false, lastVerifyError: reason, lastVerifiedAt: new Date() },
+        );
+        if (turnedOff === 0) return null;
+        this.deps.audit.record(tx, { action: 'exchange.key_invalid', userId, detail: `${source.toLowerCase().replace('_', ' ')}: ${reason}` });
+        const config = await tx.findOne(UserExchangeConfig, { user: userId });
+        return config?.apiKeyMasked ?? 'on file';
+      });
+    } catch (err) {
+      this.deps.logger.error({ userId, source, err: (err as Error).message }, 'a refused key could not be switched off; the next refusal tries again');
+      return;
+    }
+    if (maskedKey === null) return;
     this.deps.onChanged?.(userId);
-    const config = await em.findOne(UserExchangeConfig, { user: userId });
-    await this.deps.notifier.keyTurnedInvalid(userId, { maskedKey: config?.apiKeyMasked ?? 'on file', reason, source });
+    await this.deps.notifier.keyTurnedInvalid(userId, { maskedKey, reason, source });
   }
 
   async set(scope: SignedInScope, input: ExchangeConfigInputData): Promise<UserExchangeConfig> {
