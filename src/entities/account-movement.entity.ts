@@ -20,6 +20,7 @@ export enum MovementKind {
   OTHER = 'OTHER',
 }
 
+/** Money the user moved: the only kinds that move risk's marks (an OTHER never does: it may be a loss we did not name). */
 export const CAPITAL_KINDS: ReadonlySet<MovementKind> = new Set([MovementKind.DEPOSIT, MovementKind.WITHDRAWAL, MovementKind.TRANSFER]);
 
 /** One money movement on a user's futures account, stored once whichever source saw it first. */

@@ -1,5 +1,5 @@
 import Decimal from 'decimal.js';
-import { assessRisk, LockKind, nextLossStreak, startOfIsoWeek, type RiskFigures, type RiskLimits } from '../../src/engine/risk/risk-guard';
+import { assessRisk, effectiveLimits, LockKind, nextLossStreak, startOfIsoWeek, type RiskFigures, type RiskLimits } from '../../src/engine/risk/risk-guard';
 
 const LIMITS: RiskLimits = {
   maxDrawdown: new Decimal('0.20'),
@@ -80,5 +80,12 @@ describe('risk guard', () => {
 
     const drawdown = started({ dayStart: new Date('2026-11-01T00:00:00Z'), isLocked: true, lockKind: LockKind.DRAWDOWN });
     expect(assessRisk(drawdown, d('9000'), WED, LIMITS).lifted).toBeNull();
+  });
+
+  it('the limits in force are the stricter of the user\'s own and the platform\'s, field by field', () => {
+    const lowered: RiskLimits = { maxDrawdown: d('0.1'), maxDailyLossPct: d('0.03'), maxWeeklyLossPct: d('0.1'), maxConsecutiveLosses: 3 };
+    const own = { maxDrawdown: d('0.05'), maxDailyLossPct: d('0.04'), maxWeeklyLossPct: null, maxConsecutiveLosses: 4 };
+    expect(effectiveLimits(own, lowered)).toEqual({ maxDrawdown: d('0.05'), maxDailyLossPct: d('0.03'), maxWeeklyLossPct: d('0.1'), maxConsecutiveLosses: 3 });
+    expect(effectiveLimits({}, lowered)).toEqual(lowered);
   });
 });

@@ -1,6 +1,7 @@
 import Decimal from 'decimal.js';
 import { applyFillToCycle, type ValuedFill } from '../../src/engine/ledger/fill-ledger';
-import { LockKind, stepRisk, type RiskChange, type RiskFigures, type RiskLimits } from '../../src/engine/risk/risk-guard';
+import { MovementKind } from '../../src/entities/account-movement.entity';
+import { LockKind, movementChange, stepRisk, type RiskChange, type RiskFigures, type RiskLimits } from '../../src/engine/risk/risk-guard';
 
 const d = (v: Decimal.Value) => new Decimal(v);
 const LIMITS: RiskLimits = { maxDrawdown: d('0.2'), maxDailyLossPct: d('0.05'), maxWeeklyLossPct: d('0.1'), maxConsecutiveLosses: 3 };
@@ -82,6 +83,36 @@ describe('the risk state machine (golden fixtures, fixed clock, UTC)', () => {
       { at: '2026-03-03T09:01:01Z', change: { equity: d('7500') }, expect: ['0.00', '0.00', '0.0000', 0, '-', '-'] },
     ];
     expect(play(rows).trace).toEqual(expected(rows));
+  });
+
+  it('a movement we cannot name never hides a loss: money out is a loss, money in is no profit; only known capital moves the marks', () => {
+    const moved = (kind: MovementKind, amount: string, at: string) => movementChange(kind, d(amount), new Date(at))!;
+    const rows: Row[] = [
+      { at: '2026-03-03T09:00:00Z', change: { equity: d('10000') }, expect: ['0.00', '0.00', '0.0000', 0, '-', '-'] },
+      { at: '2026-03-03T09:30:00Z', change: { equity: d('9700') }, expect: ['300.00', '300.00', '0.0300', 0, '-', '-'] },
+      // An unnamed credit of 300 (a bonus, a rebate, a reason added after our mapping) does not offset the day's 300 loss.
+      { at: '2026-03-03T10:00:00Z', change: moved(MovementKind.OTHER, '300', '2026-03-03T10:00:00Z'), expect: ['300.00', '300.00', '0.0291', 0, '-', '-'] },
+      { at: '2026-03-03T10:00:01Z', change: { equity: d('10000') }, expect: ['300.00', '300.00', '0.0291', 0, '-', '-'] },
+      // Binance's INSURANCE_CLEAR (no kind of ours) takes 300: a loss like any result, 600 of a 10,300 day start: locked.
+      { at: '2026-03-03T11:00:00Z', change: moved(MovementKind.OTHER, '-300', '2026-03-03T11:00:00Z'), expect: ['600.00', '600.00', '0.0582', 0, 'DAILY_LOSS', 'LOCKED'] },
+      // The balance that follows on the stream repeats the figure; nothing counts twice.
+      { at: '2026-03-03T11:00:01Z', change: { equity: d('9700') }, expect: ['600.00', '600.00', '0.0582', 0, 'DAILY_LOSS', '-'] },
+    ];
+    const { trace, reasons } = play(rows);
+    expect(trace).toEqual(expected(rows));
+    expect(reasons).toEqual(['daily loss 600.00 USDT = 5.83 % of start-of-day equity 10,300.00, limit 5 %']);
+    // What each kind tells risk: capital only for what we know the user moved; funding a result; fills come as the fill.
+    const at = new Date('2026-03-03T12:00:00Z');
+    expect(Object.values(MovementKind).map((kind) => [kind, movementChange(kind, d('-5'), at)])).toEqual([
+      [MovementKind.REALIZED_PNL, null],
+      [MovementKind.COMMISSION, null],
+      [MovementKind.FUNDING_FEE, { equityDelta: d('-5') }],
+      [MovementKind.DEPOSIT, { capital: { amount: d('-5'), at } }],
+      [MovementKind.WITHDRAWAL, { capital: { amount: d('-5'), at } }],
+      [MovementKind.TRANSFER, { capital: { amount: d('-5'), at } }],
+      [MovementKind.OTHER, { equityDelta: d('-5') }],
+    ]);
+    expect(movementChange(MovementKind.OTHER, null, at)).toBeNull();
   });
 
   it('the week starts on Monday: a weekly lock from Sunday lifts on Monday, and losses carry across days inside the week', () => {

@@ -133,9 +133,9 @@ export class UserTask {
     } else if (position && position.side !== PositionSide.FLAT) {
       return skipped(this.userId, `a ${position.side.toLowerCase()} position is open; it must be closed first`);
     }
-    // The user's own risk check on the equity we are about to size from: a limit crossed now locks and skips.
+    // The user's own risk check on the equity we are about to size from: a limit crossed now locks and skips, and so does a state that cannot be judged.
     const verdict = await this.deps.risk.check(this.userId, this.candidate.risk, equity);
-    if (verdict.locked) return skipped(this.userId, `risk locked: ${verdict.reason}`);
+    if (verdict.locked) return skipped(this.userId, verdict.unjudged ? verdict.reason! : `risk locked: ${verdict.reason}`);
     const sizing = sizeOpenOrder({
       direction,
       equity,

@@ -1,4 +1,5 @@
 import Decimal from 'decimal.js';
+import { CAPITAL_KINDS, MovementKind } from '../../entities/account-movement.entity';
 
 export enum LockKind {
   DAILY_LOSS = 'DAILY_LOSS',
@@ -15,6 +16,24 @@ export interface RiskLimits {
   maxDailyLossPct: Decimal;
   maxWeeklyLossPct: Decimal;
   maxConsecutiveLosses: number;
+}
+
+/** A user's own limits as stored (null: the platform's). */
+export type OwnLimits = { [K in keyof RiskLimits]?: RiskLimits[K] | null };
+
+/**
+ * The limits in force: the stricter of the user's own and the platform's, so a
+ * default the operator lowers later binds every user at once, whatever older
+ * (then tighter, now looser) limit they stored.
+ */
+export function effectiveLimits(own: OwnLimits, defaults: RiskLimits): RiskLimits {
+  const ratio = (mine: Decimal | null | undefined, platform: Decimal) => (mine ? Decimal.min(mine, platform) : platform);
+  return {
+    maxDrawdown: ratio(own.maxDrawdown, defaults.maxDrawdown),
+    maxDailyLossPct: ratio(own.maxDailyLossPct, defaults.maxDailyLossPct),
+    maxWeeklyLossPct: ratio(own.maxWeeklyLossPct, defaults.maxWeeklyLossPct),
+    maxConsecutiveLosses: own.maxConsecutiveLosses ? Math.min(own.maxConsecutiveLosses, defaults.maxConsecutiveLosses) : defaults.maxConsecutiveLosses,
+  };
 }
 
 /** The figures risk is judged on; the entity's columns, as Decimals. */
@@ -152,6 +171,22 @@ export interface RiskChange {
   capital?: { amount: Decimal; at: Date };
   /** A close's net result: extends or ends the losing streak. */
   close?: Decimal;
+}
+
+/**
+ * What one recorded movement tells risk. Only money we know the user moved (a
+ * deposit, a withdrawal, a transfer) moves the marks; funding moves the equity
+ * like a result. A movement we cannot name (Binance's INSURANCE_CLEAR, a reason
+ * added after our mapping) fails safe: money out counts as a loss, money in as
+ * capital, so an unknown can only lock earlier, never hide or offset a loss.
+ * Realized PnL and commission say nothing here: they come as the fill.
+ */
+export function movementChange(kind: MovementKind, usdtValue: Decimal | null, at: Date): RiskChange | null {
+  if (usdtValue === null || usdtValue.isZero()) return null;
+  if (CAPITAL_KINDS.has(kind)) return { capital: { amount: usdtValue, at } };
+  if (kind === MovementKind.FUNDING_FEE) return { equityDelta: usdtValue };
+  if (kind === MovementKind.OTHER) return usdtValue.lt(0) ? { equityDelta: usdtValue } : { capital: { amount: usdtValue, at } };
+  return null;
 }
 
 export interface RiskStep {

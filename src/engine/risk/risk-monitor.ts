@@ -2,7 +2,6 @@ import { LockMode } from '@mikro-orm/core';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import Decimal from 'decimal.js';
 import type { Logger } from 'pino';
-import { CAPITAL_KINDS, MovementKind } from '../../entities/account-movement.entity';
 import { OWNER_FILTER } from '../../entities/owner-filter';
 import { RiskEvent } from '../../entities/risk-event.entity';
 import { User } from '../../entities/user.entity';
@@ -11,7 +10,8 @@ import type { EngineEvents } from '../engine-events';
 import type { EngineMetrics } from '../metrics-port';
 import { systemWallClock, type AuditTrail, type Clock, type RiskNotifier } from '../ports';
 import {
-  assessRisk, LockKind, SELF_LIFTING, startOfIsoWeek, startOfUtcDay, stepRisk, type RiskChange, type RiskFigures, type RiskLimits,
+  assessRisk, effectiveLimits, LockKind, movementChange, SELF_LIFTING, startOfIsoWeek, startOfUtcDay, stepRisk, type RiskChange, type RiskFigures,
+  type RiskLimits,
 } from './risk-guard';
 
 const dec = (v: string | null) => (v === null ? null : new Decimal(v));
@@ -31,10 +31,23 @@ function figuresOf(state: UserRiskState): RiskFigures {
 }
 
 export interface RiskVerdict {
+  /** No new OPEN: the user is locked, or their state could not be judged (an OPEN fails closed). */
   locked: boolean;
   reason: string | null;
+  /** The state could not be judged at all: `reason` says why, and it is no lock. */
+  unjudged?: boolean;
 }
 
+const unjudged = (why: string): RiskVerdict => ({ locked: true, unjudged: true, reason: `risk state could not be checked: ${why}` });
+
+/**
+ * Pauses before each new try of a ledger event whose judgement failed (the
+ * database restarting, a deadlock): about 30 s in all, the user's later events
+ * waiting behind it so their order holds.
+ */
+const RETRY_DELAYS_MS = [500, 1_000, 2_000, 4_000, 8_000, 15_000];
+/** The longest an OPEN waits for its risk judgement before it is refused (well inside a user task's time). */
+const OPEN_CHECK_TIMEOUT_MS = 5_000;
 
 type Transition = 'LOCKED' | 'LIFTED' | 'UNLOCKED' | null;
 
@@ -56,6 +69,9 @@ export function lockStillHolds(state: Pick<UserRiskState, 'isLocked' | 'lockKind
  */
 export class RiskMonitor {
   private readonly queues = new Map<string, Promise<unknown>>();
+  /** Users with a ledger event waiting to be tried again: their stored state is behind. */
+  private readonly retrying = new Set<string>();
+  private dropped = 0;
 
   constructor(
     private readonly deps: {
@@ -69,6 +85,9 @@ export class RiskMonitor {
       onChanged: (userId: string) => void;
       clock?: Clock;
       metrics?: Pick<EngineMetrics, 'riskLocked'>;
+      /** Tests shorten these. */
+      retryDelaysMs?: readonly number[];
+      openCheckTimeoutMs?: number;
     },
   ) {
     const { events } = deps;
@@ -78,25 +97,31 @@ export class RiskMonitor {
     events.on('FillRecorded', (e) => void this.enqueue(e.userId, { equityDelta: (e.commissionUsdt ?? new Decimal(0)).neg() }));
     events.on('PositionClosed', (e) => void this.enqueue(e.userId, { close: e.netPnl }));
     events.on('MovementRecorded', (e) => {
-      if (e.usdtValue === null) return;
-      if (CAPITAL_KINDS.has(e.kind) || e.kind === MovementKind.OTHER) void this.enqueue(e.userId, { capital: { amount: e.usdtValue, at: e.occurredAt } });
-      // A fill's PnL and fee arrive as FillRecorded; funding moves the equity like a result, not like capital.
-      else if (e.kind === MovementKind.FUNDING_FEE) void this.enqueue(e.userId, { equityDelta: e.usdtValue });
+      const change = movementChange(e.kind, e.usdtValue, e.occurredAt);
+      if (change) void this.enqueue(e.userId, change);
     });
+  }
+
+  /** Ledger events whose judgement still failed after every retry (each one logged): the state missed them. */
+  get droppedEvents(): number {
+    return this.dropped;
   }
 
   private get now(): Date {
     return (this.deps.clock ?? systemWallClock).now();
   }
 
+  /** The limits in force for this user: their own where stricter, the platform's otherwise (see effectiveLimits). */
   limitsOf(state: UserRiskState | null): RiskLimits {
-    const d = this.deps.defaults;
-    return {
-      maxDrawdown: dec(state?.maxDrawdown ?? null) ?? d.maxDrawdown,
-      maxDailyLossPct: dec(state?.maxDailyLossPct ?? null) ?? d.maxDailyLossPct,
-      maxWeeklyLossPct: dec(state?.maxWeeklyLossPct ?? null) ?? d.maxWeeklyLossPct,
-      maxConsecutiveLosses: state?.maxConsecutiveLosses ?? d.maxConsecutiveLosses,
-    };
+    return effectiveLimits(
+      {
+        maxDrawdown: dec(state?.maxDrawdown ?? null),
+        maxDailyLossPct: dec(state?.maxDailyLossPct ?? null),
+        maxWeeklyLossPct: dec(state?.maxWeeklyLossPct ?? null),
+        maxConsecutiveLosses: state?.maxConsecutiveLosses ?? null,
+      },
+      this.deps.defaults,
+    );
   }
 
   get defaults(): RiskLimits {
@@ -109,9 +134,27 @@ export class RiskMonitor {
     return { state, limits: this.limitsOf(state) };
   }
 
-  /** Judges the user's equity now (before an OPEN, after a balance read), in order with the user's pending events. */
-  assess(userId: string, equity: Decimal): Promise<RiskVerdict> {
-    return this.enqueue(userId, { equity });
+  /**
+   * Judges the user's equity now (before an OPEN), in order with the user's
+   * pending events. Fails closed: a state that cannot be judged (the database
+   * down, an earlier event still being retried, no answer in time) refuses the
+   * OPEN with the reason. Tried once: a signal cannot wait for retries.
+   */
+  async assess(userId: string, equity: Decimal): Promise<RiskVerdict> {
+    if (this.retrying.has(userId)) return unjudged('an earlier account event is still waiting to be judged');
+    const judged = this.serially(userId, () => this.apply(userId, { equity })).catch((err) => {
+      this.deps.logger.error({ userId, err }, 'risk judgement before an OPEN failed; the OPEN is refused');
+      return unjudged('a temporary error; this OPEN was not placed');
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<RiskVerdict>((resolve) => {
+      timer = setTimeout(() => resolve(unjudged('no answer in time; this OPEN was not placed')), this.deps.openCheckTimeoutMs ?? OPEN_CHECK_TIMEOUT_MS);
+    });
+    try {
+      return await Promise.race([judged, timedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /**
@@ -121,7 +164,8 @@ export class RiskMonitor {
    */
   async check(userId: string, cached: UserRiskState | null, equity: Decimal): Promise<RiskVerdict> {
     const now = this.now;
-    if (cached && cached.dayStart && cached.weekStart && cached.equityHighWater !== null) {
+    // The cached row is only as fresh as the last event judged: while one waits for a retry it is not to be trusted.
+    if (cached && cached.dayStart && cached.weekStart && cached.equityHighWater !== null && !this.retrying.has(userId)) {
       const a = assessRisk(figuresOf(cached), equity, now, this.limitsOf(cached));
       const quiet =
         !a.lock && !a.lifted && a.dayStart.getTime() === cached.dayStart.getTime() && a.weekStart.getTime() === cached.weekStart.getTime() &&
@@ -203,11 +247,42 @@ export class RiskMonitor {
     return em.find(RiskEvent, { user: userId }, { orderBy: { createdAt: 'desc', id: 'desc' }, limit: first });
   }
 
-  /** One user's events are applied one after the other, in the order they were emitted. */
+  /** Resolves once every judgement queued so far (retries included) has finished. */
+  async whenIdle(): Promise<void> {
+    while (this.queues.size > 0) await Promise.allSettled([...this.queues.values()]);
+  }
+
+  /**
+   * One user's ledger events are applied one after the other, in the order
+   * they were emitted. A judgement that fails is tried again after a pause,
+   * holding the user's later events behind it: a lost close would undercount
+   * the streak, a lost deposit would later read as profit. One that still
+   * fails is dropped, logged with what it carried and counted.
+   */
   private enqueue(userId: string, change: RiskChange): Promise<RiskVerdict> {
-    return this.serially(userId, () => this.apply(userId, change)).catch((err) => {
-      this.deps.logger.error({ userId, err }, 'risk judgement failed');
-      return { locked: false, reason: null };
+    return this.serially(userId, async () => {
+      const delays = this.deps.retryDelaysMs ?? RETRY_DELAYS_MS;
+      // Every try judges at the time of the first, however late it commits (a loss at 23:59 stays that day's).
+      const now = this.now;
+      try {
+        for (let attempt = 0; ; attempt++) {
+          try {
+            return await this.apply(userId, change, now);
+          } catch (err) {
+            if (attempt >= delays.length) throw err;
+            this.retrying.add(userId);
+            this.deps.logger.warn({ userId, err, attempt: attempt + 1 }, 'risk judgement failed; trying again');
+            // Unref'd: a pending retry never holds a stopping process open.
+            await new Promise((resolve) => setTimeout(resolve, delays[attempt]).unref());
+          }
+        }
+      } finally {
+        this.retrying.delete(userId);
+      }
+    }).catch((err) => {
+      this.dropped += 1;
+      this.deps.logger.error({ userId, err, change: describeChange(change), dropped: this.dropped }, 'risk judgement failed after every retry; the event is dropped');
+      return unjudged('a temporary error');
     });
   }
 
@@ -221,8 +296,8 @@ export class RiskMonitor {
     return next;
   }
 
-  private async apply(userId: string, change: RiskChange): Promise<RiskVerdict> {
-    const now = this.now;
+  /** One try: the judgement commits with the state it changes; only then is it announced (never twice). */
+  private async apply(userId: string, change: RiskChange, now = this.now): Promise<RiskVerdict> {
     const result = await this.emFor(userId).transactional(async (tx) => {
       const state = await this.lockedRow(tx, userId);
       const before = JSON.stringify([state.currentDrawdown, state.dailyLoss, state.weeklyLoss, state.consecutiveLosses, state.isLocked]);
@@ -230,7 +305,11 @@ export class RiskMonitor {
       const after = JSON.stringify([state.currentDrawdown, state.dailyLoss, state.weeklyLoss, state.consecutiveLosses, state.isLocked]);
       return { state, limits: this.limitsOf(state), transition, moved: before !== after };
     });
-    this.announce(userId, result.state, result.limits, result.transition, result.moved);
+    try {
+      this.announce(userId, result.state, result.limits, result.transition, result.moved);
+    } catch (err) {
+      this.deps.logger.error({ userId, err }, 'risk change committed but could not be announced');
+    }
     return { locked: lockStillHolds(result.state, now), reason: result.state.lockedReason };
   }
 
@@ -314,4 +393,14 @@ export class RiskMonitor {
     }
     else this.deps.notifier.riskLifted(userId, transition === 'LIFTED' ? 'a new period began' : 'an administrator lifted it');
   }
+}
+
+/** An event's content for the log line of a dropped judgement (strings, not Decimal objects). */
+function describeChange(change: RiskChange): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (change.equity) out.equity = change.equity.toFixed();
+  if (change.equityDelta) out.equityDelta = change.equityDelta.toFixed();
+  if (change.capital) out.capital = `${change.capital.amount.toFixed()} at ${change.capital.at.toISOString()}`;
+  if (change.close) out.close = change.close.toFixed();
+  return out;
 }
