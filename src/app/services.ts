@@ -40,6 +40,7 @@ import { MailRenderer } from '../services/notifications/mail-renderer';
 import { NotificationService } from '../services/notifications/notification.service';
 import { PasswordResetService } from '../services/password-reset.service';
 import { PasswordGuessGuard } from '../services/password-guesses';
+import { AuthLockStore } from '../services/auth-locks';
 
 /** Everything resolvers and jobs call, built once per process. */
 export interface Services {
@@ -120,7 +121,8 @@ export function createServices(deps: {
   const accountLimits = rateLimits('accounts', ACCOUNT_LIMITS);
   // Called only after `auth` exists: a session ending is announced on the bus like every other.
   const sessions = { announceRevoked: (event: Parameters<AuthService['announceRevoked']>[0]) => auth.announceRevoked(event) };
-  const emailChange = new EmailChangeService({ tokens: emailTokens, audit, notifier, limits: accountLimits, guesses: new PasswordGuessGuard(authLimits), sessions });
+  const guesses = new PasswordGuessGuard(authLimits, new AuthLockStore(orm));
+  const emailChange = new EmailChangeService({ tokens: emailTokens, audit, notifier, limits: accountLimits, guesses, sessions });
   const knownIps = new KnownIpStore();
   const emailVerification = new EmailVerificationService({ tokens: emailTokens, audit, emailChange, knownIps });
   const passwordResets = new PasswordResetService({
@@ -130,6 +132,7 @@ export function createServices(deps: {
   const auth = new AuthService({
     tokens, notifier, emailTokens, verification: emailVerification, audit, bus, publicUrl: config.publicUrl, logger: logger.child({ module: 'auth' }),
     limits: authLimits,
+    guesses,
     knownIps,
     signInNotifier: notifier,
   });

@@ -15,7 +15,7 @@ import { networkOf } from './client-ip';
 import { normalizeEmail } from './email';
 import type { KnownIpStore } from './known-ips';
 import type { SignInNotifier } from './notifications/notifier';
-import { currentPasswordCounters, PasswordGuessGuard, signInCounters, type GuessCounterKind } from './password-guesses';
+import { currentPasswordCounters, signInCounters, type GuessCounterKind, type PasswordGuessGuard } from './password-guesses';
 import type { EmailTokenService } from './email-token.service';
 import type { EmailVerificationService } from './email-verification.service';
 import type { NotificationService } from './notifications/notification.service';
@@ -58,6 +58,8 @@ export class AuthService {
       verification: Pick<EmailVerificationService, 'verifySignUp'>;
       audit: AuditService;
       limits: AuthLimits;
+      /** Sign-in's and changePassword's guess counters, with the locks they reached (shared with the email change). */
+      guesses: PasswordGuessGuard;
       knownIps: KnownIpStore;
       signInNotifier: SignInNotifier;
       bus: EventBus;
@@ -66,7 +68,7 @@ export class AuthService {
       now?: () => Date;
     },
   ) {
-    this.guesses = new PasswordGuessGuard(deps.limits);
+    this.guesses = deps.guesses;
   }
 
   private readonly guesses: PasswordGuessGuard;

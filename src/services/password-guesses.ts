@@ -1,5 +1,6 @@
 import { AppError } from '../errors/app-error';
 import type { AuthLimitName, AuthLimits } from './auth-limits';
+import type { AuthLockStore } from './auth-locks';
 
 /** Which counter held or locked a password guess. */
 export type GuessCounterKind = 'account' | 'knownNetwork' | 'network' | 'global';
@@ -63,12 +64,23 @@ export function currentPasswordCounters(userId: string, network: string): GuessC
  * Decides, before a password is checked, whether the guess may be tried.
  * Each guess first reserves a point on every counter that applies, so two
  * guesses racing at the fifth failure cannot both be tried, and a right
- * password gives the point back.
+ * password gives the point back. A lock, once reached, is also recorded in
+ * PostgreSQL and consulted first: the counters fall back to each node's
+ * memory, from zero, while Redis is away, and a lock must not end with them.
  */
 export class PasswordGuessGuard {
-  constructor(private readonly limits: AuthLimits) {}
+  constructor(
+    private readonly limits: AuthLimits,
+    private readonly locks: Pick<AuthLockStore, 'lock' | 'held'>,
+  ) {}
 
   async reserve(counters: GuessCounter[]): Promise<GuessOutcome> {
+    const lockable = counters.filter((c) => this.limits.ruleOf(c.name).blockSeconds);
+    const held = await this.locks.held(lockable);
+    if (held) {
+      const by = lockable.find((c) => c.name === held.name)!;
+      return { refused: { by: by.kind, error: this.limits.refusalOf(by.name, held.retryAfterSeconds) } };
+    }
     const taken: GuessCounter[] = [];
     const spentAt = new Map<GuessCounter, number>();
     for (const counter of counters) {
@@ -97,6 +109,7 @@ export class PasswordGuessGuard {
             // reported once however many guesses race; unless a right password cleared the
             // counter meanwhile.
             if (rule.blockSeconds && spentAt.get(c) === rule.points && (await this.limits.spent(c.name, c.key)) >= rule.points) {
+              await this.locks.lock(c.name, c.key, rule.blockSeconds);
               await this.limits.block(c.name, c.key);
               locked.push(c.kind);
             }

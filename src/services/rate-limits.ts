@@ -95,6 +95,11 @@ export class RateLimits<Name extends string = string> {
     await this.entry(name).limiter.delete(key);
   }
 
+  /** The RATE_LIMITED answer of `name` for a refusal that ends in `seconds` (a lock recorded elsewhere). */
+  refusalOf(name: Name, seconds: number) {
+    return this.refusal(this.entry(name).rule, seconds * 1000);
+  }
+
   private refusal(rule: LimitRule, msBeforeNext: number) {
     const seconds = Math.max(1, Math.ceil(msBeforeNext / 1000));
     const wait = seconds >= 120 ? `${Math.ceil(seconds / 60)} minutes` : `${seconds} s`;

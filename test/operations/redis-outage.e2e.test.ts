@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import { Topic } from '../../src/realtime/topics';
+import { loginFrom, randomLoopback } from '../support/client-address';
 import { eventually } from '../support/eventually';
-import { login, signInAdmin, signUp, type SignedInUser } from '../support/factories';
+import { login, PASSWORD, signInAdmin, signUp, type SignedInUser } from '../support/factories';
 import { codeOf, connectSocket } from '../support/graphql-client';
 import { MailCapture } from '../support/mail-capture';
 import { startRedisProcess, type RedisProcess } from '../support/redis-process';
@@ -91,16 +93,46 @@ describe('a Redis outage (a redis-server this test kills and restarts)', () => {
     for (const t of [a, b]) await eventually('readyz to recover', async () => (await ready(t)).status === 200);
   });
 
-  it('keeps the sign-in lockout while Redis is away, counted on each node, and signs in with the right password', async () => {
+  it('keeps the sign-in lockout while Redis is away: counted on each node, and a lock reached on one holds on every node', async () => {
     const [user] = users;
     await redis.kill();
     await eventually('the outage to be seen', async () => (await ready(a)).body.bus === false);
     expect((await login(a, user.email)).errors).toBeUndefined();
     for (let i = 0; i < 5; i++) expect(codeOf(await login(a, user.email, 'wrong password!'))).toBe('UNAUTHENTICATED');
     expect(codeOf(await login(a, user.email))).toBe('RATE_LIMITED');
-    // Node B has its own count while the shared one is unreachable: narrower, never lifted.
-    expect(codeOf(await login(b, user.email, 'wrong password!'))).toBe('UNAUTHENTICATED');
-    expect((await login(b, user.email)).errors).toBeUndefined();
+    // Node B's own count is at zero, but the lock node A reached is in PostgreSQL.
+    expect(codeOf(await login(b, user.email))).toBe('RATE_LIMITED');
+    await redis.start();
+    await eventually('the bus to be back', async () => (await ready(a)).status === 200);
+    expect(codeOf(await login(a, user.email))).toBe('RATE_LIMITED');
+  });
+
+  it('keeps a lock reached before the outage on every node until it ends; the owner still signs in from a network they used', async () => {
+    const user = users[2];
+    const home = randomLoopback();
+    expect((await loginFrom(a.url, home, user.email, PASSWORD)).errors).toBeUndefined();
+    const stranger = randomLoopback();
+    for (let i = 1; i <= 5; i++) expect(codeOf(await loginFrom(a.url, stranger, user.email, `guess number ${i}`))).toBe('UNAUTHENTICATED');
+    expect(codeOf(await loginFrom(a.url, stranger, user.email, PASSWORD))).toBe('RATE_LIMITED');
+
+    await redis.kill();
+    for (const t of [a, b]) await eventually('the outage to be seen', async () => (await ready(t)).body.bus === false);
+    // Every node's in-memory counters start at zero now: the right password from any stranger network is still refused.
+    for (const t of [a, b]) {
+      for (const from of [stranger, randomLoopback()]) {
+        const refused = await loginFrom(t.url, from, user.email, PASSWORD);
+        expect(codeOf(refused)).toBe('RATE_LIMITED');
+        expect(refused.errors![0].extensions!.retryAfterSeconds).toBeGreaterThan(600);
+      }
+    }
+    expect((await loginFrom(b.url, home, user.email, PASSWORD)).errors).toBeUndefined();
+
+    // The lock's end, brought forward rather than waited for: Redis still away, the right password signs in again.
+    const keyHash = createHash('sha256').update(`loginAccount\u0000${user.email}`).digest('hex');
+    const moved = await a.app.services.orm.em.fork().getConnection()
+      .execute("update auth_locks set locked_until = now() - interval '1 second' where key_hash = ? returning counter", [keyHash]);
+    expect(moved).toEqual([{ counter: 'loginAccount' }]);
+    expect((await loginFrom(b.url, randomLoopback(), user.email, PASSWORD)).errors).toBeUndefined();
     await redis.start();
     await eventually('the bus to be back', async () => (await ready(a)).status === 200);
   });
