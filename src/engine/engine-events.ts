@@ -13,6 +13,8 @@ import type { RiskLimits } from './risk/risk-guard';
 export interface FillRecorded {
   type: 'FillRecorded';
   userId: string;
+  /** Its place in the ledger's journal (absent for a fact that was not stored, e.g. an unchanged balance). */
+  seq?: string;
   symbol: string;
   exchangeTradeId: string;
   orderId: string | null;
@@ -31,6 +33,8 @@ export interface FillRecorded {
 export interface PositionClosed {
   type: 'PositionClosed';
   userId: string;
+  /** Its place in the ledger's journal (absent for a fact that was not stored, e.g. an unchanged balance). */
+  seq?: string;
   symbol: string;
   /** The side that was closed. */
   side: 'LONG' | 'SHORT';
@@ -48,6 +52,8 @@ export interface PositionClosed {
 export interface BalanceChanged {
   type: 'BalanceChanged';
   userId: string;
+  /** Its place in the ledger's journal (absent for a fact that was not stored, e.g. an unchanged balance). */
+  seq?: string;
   /** Wallet balance plus unrealized PnL, in USDT. */
   equity: Decimal;
   walletBalance: Decimal;
@@ -59,6 +65,8 @@ export interface BalanceChanged {
 export interface MovementRecorded {
   type: 'MovementRecorded';
   userId: string;
+  /** Its place in the ledger's journal (absent for a fact that was not stored, e.g. an unchanged balance). */
+  seq?: string;
   kind: MovementKind;
   rawReason: string;
   asset: string;

@@ -9,6 +9,7 @@ import { ExecutionReportRecord } from './execution-report.entity';
 import { Invoice } from './invoice.entity';
 import { JobRun } from './job-run.entity';
 import { LedgerCursor } from './ledger-cursor.entity';
+import { JournalEntry } from './journal-entry.entity';
 import { Order } from './order.entity';
 import { PaperAccount } from './paper-account.entity';
 import { PaperFill } from './paper-fill.entity';

@@ -10,8 +10,8 @@ function files(dir: string): string[] {
   });
 }
 
-const TRADING_TABLES = ['orders', 'positions', 'trades', 'user_executions', 'execution_reports', 'balance_snapshots', 'account_movements', 'ledger_cursors'];
-const TRADING_ENTITIES = ['Order', 'Position', 'Trade', 'UserExecution', 'ExecutionReportRecord', 'BalanceSnapshot', 'AccountMovement', 'LedgerCursor'];
+const TRADING_TABLES = ['orders', 'positions', 'trades', 'user_executions', 'execution_reports', 'balance_snapshots', 'account_movements', 'ledger_cursors', 'ledger_journal'];
+const TRADING_ENTITIES = ['Order', 'Position', 'Trade', 'UserExecution', 'ExecutionReportRecord', 'BalanceSnapshot', 'AccountMovement', 'LedgerCursor', 'JournalEntry'];
 
 /** The layout rules of notes/engine-layout.md (and no import circle), checked on every run rather than by a reviewer's grep. */
 describe('engine layout', () => {

@@ -186,6 +186,40 @@ describe('the ledger', () => {
     });
   });
 
+  describe('journal', () => {
+    it('keeps every fact risk judges with the transaction that stored it, hands back the unjudged ones as emitted, and lets each be judged once', async () => {
+      const userId = await newUser(db.orm);
+      const { ledger, of } = ledgerOn(db.orm);
+      await ledger.recordAccountUpdate(userId, update('WITHDRAW', '-250', at(60)));
+      await ledger.recordFills(userId, [
+        fill({ id: 'j1', side: 'BUY', qty: '0.1', commission: d('2'), time: at(100) }),
+        fill({ id: 'j2', side: 'SELL', qty: '0.1', realizedPnl: d('-30'), commission: d('2'), time: at(200) }),
+      ]);
+      const emitted = [...of('MovementRecorded'), ...of('BalanceChanged'), ...of('FillRecorded'), ...of('PositionClosed')];
+      expect(emitted.every((e) => typeof e.seq === 'string')).toBe(true);
+      const unjudged = async (before: Date) => (await ledger.unjudgedEvents(before)).filter((e) => e.userId === userId);
+      const pending = await unjudged(new Date(Date.now() + 60_000));
+      expect(pending.map((e) => e.seq)).toEqual(emitted.map((e) => e.seq).sort((a, b) => Number(a) - Number(b)));
+      // Decoded as emitted: money as Decimal, times as Date.
+      const close = pending.find((e) => e.type === 'PositionClosed')!;
+      expect(close).toEqual(of('PositionClosed')[0]);
+      expect(close.type === 'PositionClosed' && close.netPnl.toFixed()).toBe('-34');
+      const em = ledger.userEm(userId);
+      expect(await em.transactional((tx) => ledger.claimJudgement(tx, close.seq!))).toBe(true);
+      expect(await em.transactional((tx) => ledger.claimJudgement(tx, close.seq!))).toBe(false);
+      // A judgement whose transaction rolls back leaves the event to be judged again.
+      const movement = pending.find((e) => e.type === 'MovementRecorded')!;
+      await expect(em.transactional(async (tx) => {
+        await ledger.claimJudgement(tx, movement.seq!);
+        throw new Error('risk could not store its state');
+      })).rejects.toThrow('risk could not store');
+      expect((await unjudged(new Date(Date.now() + 60_000))).map((e) => e.seq)).toContain(movement.seq);
+      expect((await unjudged(new Date(Date.now() + 60_000))).map((e) => e.seq)).not.toContain(close.seq);
+      // Only what was journaled before the cut-off: the in-process judgement has that long to claim it first.
+      expect(await unjudged(new Date(Date.now() - 60_000))).toEqual([]);
+    });
+  });
+
   it("never reads or writes another user's rows", async () => {
     const a = await newUser(db.orm);
     const b = await newUser(db.orm);

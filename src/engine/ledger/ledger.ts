@@ -17,13 +17,14 @@ import { ExecutionLedger, type ExecutionOutcome } from './execution-ledger';
 import { FillLedger, type ValuedFill } from './fill-ledger';
 import { accountUpdateMovements, incomeMovement } from './movement-facts';
 import { MovementLedger } from './movement-ledger';
+import { Journal, type JournaledEvent } from './journal';
 import { isNewer, applyOrderResult } from './order-result';
 import { OrderLedger, orderUpdateSql, orderUpdateValues, type OrderIntent } from './order-ledger';
 import { PositionLedger } from './position-ledger';
 import { positionUpsertSql, toPosition, type PositionRow } from './position-upsert';
 import { SyncCursors, type HistoryRead } from './sync-cursors';
 
-export type { OrderIntent, ExecutionOutcome, HistoryRead };
+export type { OrderIntent, ExecutionOutcome, HistoryRead, JournaledEvent };
 
 /** What our own fill did to the position, for the order's statement. */
 export interface OwnFillContext {
@@ -53,6 +54,7 @@ export class Ledger {
   private readonly balances = new BalanceLedger();
   private readonly executions = new ExecutionLedger();
   private readonly cursors = new SyncCursors();
+  private readonly journal = new Journal();
 
   constructor(
     private readonly deps: { orm: MikroORM; events: EngineEvents; audit: AuditTrail; conversions: ConversionRates; logger: Logger },
@@ -153,6 +155,7 @@ export class Ledger {
       const { order, changed } = await this.orders.upsertReported(tx, userId, event.order, event.isLiquidation ? 'liquidation by the exchange' : null);
       const out: LedgerEvent[] = await this.fills.record(tx, userId, fills, 'STREAM');
       if (changed) out.unshift({ type: 'OrderChanged', userId, order });
+      await this.journal.append(tx, out);
       return out;
     });
     this.emit(events);
@@ -167,6 +170,7 @@ export class Ledger {
     const valued = await this.value(fills);
     const events = await this.userEm(userId).transactional(async (tx) => {
       const out = await this.fills.record(tx, userId, valued, 'RECONCILE');
+      await this.journal.append(tx, out);
       if (read) await this.cursors.advance(tx, userId, read);
       return out;
     });
@@ -195,6 +199,7 @@ export class Ledger {
         await this.balances.record(tx, userId, account, 'STREAM', event.eventTime);
         out.push({ type: 'BalanceChanged', userId, equity, walletBalance: event.walletBalance, unrealizedPnl, at: event.eventTime, source: 'STREAM' });
       }
+      await this.journal.append(tx, out);
       return out;
     });
     this.emit(events);
@@ -211,10 +216,14 @@ export class Ledger {
   }
 
   async recordBalance(userId: string, account: AccountSnapshot, source: 'SIGNAL' | 'RECONCILE', at = new Date()): Promise<void> {
-    await this.balances.record(this.userEm(userId), userId, account, source, at);
-    this.emit([{
+    const event: LedgerEvent = {
       type: 'BalanceChanged', userId, equity: account.equity, walletBalance: account.walletBalance, unrealizedPnl: account.unrealizedPnl, at, source,
-    }]);
+    };
+    // An unchanged balance the reconciler reads again is not stored, nor journaled: judging it is only a day-boundary check.
+    await this.userEm(userId).transactional(async (tx) => {
+      if (await this.balances.record(tx, userId, account, source, at)) await this.journal.append(tx, [event]);
+    });
+    this.emit([event]);
   }
 
   /**
@@ -228,6 +237,7 @@ export class Ledger {
     );
     const events = await this.userEm(userId).transactional(async (tx) => {
       const out = await this.movements.record(tx, userId, facts);
+      await this.journal.append(tx, out);
       if (read) await this.cursors.advance(tx, userId, read);
       return out;
     });
@@ -254,6 +264,22 @@ export class Ledger {
       valued += 1;
     }
     return valued;
+  }
+
+  // ---- the journal risk judges from ----
+
+  /** In risk's judging transaction: true the first time this event is judged, false when it already was. */
+  claimJudgement(tx: EntityManager, seq: string): Promise<boolean> {
+    return this.journal.claim(tx, seq);
+  }
+
+  /** Journaled events no judgement has claimed (lost to a crash or an outage), journaled before `before`, oldest first. */
+  unjudgedEvents(before: Date, limit = 500): Promise<JournaledEvent[]> {
+    return this.journal.unjudged(this.deps.orm.em.fork(), before, limit);
+  }
+
+  pruneJournal(judgedBefore: Date): Promise<number> {
+    return this.journal.prune(this.deps.orm.em.fork(), judgedBefore);
   }
 
   // ---- signal outcomes ----
