@@ -7,6 +7,7 @@ export type AuthLimitName =
   | 'loginNetwork'
   | 'loginGlobal'
   | 'register'
+  | 'registerEmail'
   | 'resendNetwork'
   | 'resendEmail'
   | 'changePasswordUser'
@@ -51,6 +52,8 @@ export function authLimitRules(settings: AuthLimitSettings): Record<AuthLimitNam
       message: 'Sign-ins from new locations are paused for a moment because of unusual activity',
     },
     register: { points: settings.signupNetwork, windowSeconds: 3600, message: 'Too many sign-ups from your network' },
+    // Counted for every address, taken or not, so the refusal tells nothing; a person retrying their sign-up stays far under it.
+    registerEmail: { points: 10, windowSeconds: 3600, message: 'Too many sign-ups for this email address' },
     resendNetwork: { points: settings.signupNetwork, windowSeconds: 3600, message: 'Too many verification mails asked for from your network' },
     resendEmail: { points: 3, windowSeconds: 3600, message: 'Too many verification mails asked for this address' },
     changePasswordUser: { ...lockout, message: 'Too many wrong current passwords' },

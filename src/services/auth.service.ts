@@ -82,6 +82,7 @@ export class AuthService {
     assertPasswordPolicy(input.password, 'password', { email });
     // After validation, before the costly hash: what a flood from one network can spend.
     await this.limited(scope, 'register', networkOf(scope.ip), { action: 'auth.rate_limited', detail: 'register' });
+    await this.limited(scope, 'registerEmail', email, { action: 'auth.rate_limited', detail: 'register for one address' });
     const passwordHash = await hashPassword(input.password);
     const { user, token } = await scope.em.transactional(async (tx) => {
       const created = tx.create(User, { email, passwordHash, status: UserStatus.PENDING, createdAt: this.now(), updatedAt: this.now() });

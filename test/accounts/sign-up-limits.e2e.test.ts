@@ -8,6 +8,8 @@ const REGISTER = 'mutation($e: String!) { register(input: { email: $e, password:
 const RESEND = 'mutation($e: String!) { resendVerification(email: $e) }';
 const SIGNUP_LIMIT = 3;
 const GLOBAL_LIMIT = 4;
+/** Sign-ups for one address per hour (fixed, not a setting). */
+const REGISTER_EMAIL_LIMIT = 10;
 
 describe('sign-up, resend and cluster-wide sign-in limits', () => {
   let t: TestApp;
@@ -35,6 +37,22 @@ describe('sign-up, resend and cluster-wide sign-in limits', () => {
     expect(await count('select count(*)::int as n from users where email = ?', [email])).toBe(0);
     expect((await gqlFrom(t.url, randomLoopback(), REGISTER, { e: email })).errors).toBeUndefined();
     expect(await count("select count(*)::int as n from audit_logs where action = 'auth.rate_limited' and ip = ?", [from])).toBe(1);
+  });
+
+  it('limits sign-ups per address across networks, refusing past the limit before the address is even looked up', async () => {
+    const email = uniqueEmail('target');
+    const first = randomLoopback();
+    expect((await gqlFrom(t.url, first, REGISTER, { e: email })).errors).toBeUndefined();
+    for (let i = 1; i < REGISTER_EMAIL_LIMIT; i++) expect(codeOf(await gqlFrom(t.url, randomLoopback(), REGISTER, { e: email }))).toBe('CONFLICT');
+    const from = randomLoopback();
+    const refused = await gqlFrom(t.url, from, REGISTER, { e: email.toUpperCase() });
+    expect(codeOf(refused)).toBe('RATE_LIMITED');
+    expect(refused.errors![0].message).toMatch(/this email address/);
+    expect(refused.errors![0].extensions!.retryAfterSeconds).toBeGreaterThan(0);
+    expect(await count('select count(*)::int as n from users where email = ?', [email])).toBe(1);
+    expect(await count("select count(*)::int as n from audit_logs where action = 'auth.rate_limited' and ip = ? and detail like 'register for one address%'", [from])).toBe(1);
+    // Another address from the same network is not held by it.
+    expect((await gqlFrom(t.url, from, REGISTER, { e: uniqueEmail('other') })).errors).toBeUndefined();
   });
 
   it('limits verification mails per address and per network, whether or not the address has an account', async () => {
