@@ -1,3 +1,4 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
 import { Role } from '../entities/enums';
 import { forbidden } from '../errors/app-error';
 import type { SignedInScope } from './scope';
@@ -9,4 +10,29 @@ import type { SignedInScope } from './scope';
  */
 export function assertAdmin(scope: SignedInScope): void {
   if (scope.actor.role !== Role.ADMIN) throw forbidden('This needs an administrator');
+}
+
+/** The audit log's one method this needs (audit.service.ts imports this file, so not its class). */
+interface AuditRecorder {
+  record(em: EntityManager, entry: { action: string; userId?: string | null; actorId?: string | null; detail?: string | null; ip?: string | null }): unknown;
+}
+
+/**
+ * assertAdmin for operations that move money (a broadcast trades for every
+ * user): the refusal is audited like the resolver's (`auth.forbidden`), since
+ * reaching the service past the resolver's check means a path that should not
+ * exist. The refusal stands even when the row cannot be written.
+ */
+export async function assertAdminAudited(scope: SignedInScope, audit: AuditRecorder, operation: string): Promise<void> {
+  if (scope.actor.role === Role.ADMIN) return;
+  const em = scope.em.fork();
+  audit.record(em, {
+    action: 'auth.forbidden',
+    userId: scope.actor.id,
+    actorId: scope.actor.id,
+    detail: `${operation}: needs ADMIN (refused by the service)`,
+    ip: scope.ip,
+  });
+  await em.flush().catch(() => undefined);
+  throw forbidden('This needs an administrator');
 }

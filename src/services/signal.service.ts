@@ -11,6 +11,7 @@ import { toSignalType } from '../schema/mappers/signal.mapper';
 import type { PriceSource } from '../engine/exchange/paper-gateway';
 import type { SignalStore } from '../engine/ports';
 import type { ExecutionReport } from '../engine/engine-events';
+import { assertAdminAudited } from './access';
 import type { AuditService } from './audit.service';
 import { pageSize } from './pagination';
 import type { SignedInScope } from './scope';
@@ -91,6 +92,7 @@ export class SignalService implements SignalStore {
    * report and trades nothing more.
    */
   async broadcast(scope: SignedInScope, input: ManualBroadcast): Promise<ExecutionReport> {
+    await assertAdminAudited(scope, this.deps.audit, 'broadcastSignal');
     const key = input.idempotencyKey?.trim() || null;
     if (key !== null && !IDEMPOTENCY_KEY.test(key)) {
       throw badInput('idempotencyKey must be 1 to 128 letters, digits or . _ : - characters', 'idempotencyKey');
@@ -133,6 +135,7 @@ export class SignalService implements SignalStore {
     referencePrice: string | null,
     idempotencyKey: string | null = null,
   ): Promise<Signal> {
+    await assertAdminAudited(scope, this.deps.audit, 'manual signal');
     const symbol = (input.symbol ?? this.deps.symbol).trim().toUpperCase();
     if (symbol !== this.deps.symbol) throw badInput(`symbol must be ${this.deps.symbol}, the symbol this platform trades`, 'symbol');
     const strength = input.strength ?? 1;
