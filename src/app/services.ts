@@ -126,7 +126,7 @@ export function createServices(deps: {
   const knownIps = new KnownIpStore();
   const emailVerification = new EmailVerificationService({ tokens: emailTokens, audit, emailChange, knownIps });
   const passwordResets = new PasswordResetService({
-    orm, tokens: emailTokens, audit, notifier, queue: jobs, limits: accountLimits, sessions, logger: logger.child({ module: 'password-reset' }),
+    orm, tokens: emailTokens, audit, notifier, queue: jobs, limits: accountLimits, sessions, logger: logger.child({ module: 'password-reset' }), sealer: cipher,
   });
   passwordResets.registerTasks(jobs);
   const auth = new AuthService({

@@ -12,6 +12,8 @@ export const ACCOUNT_LIMITS = {
   passwordResetPerIp: { points: 20, windowSeconds: 60 * 60, message: 'Too many password-reset requests from your network address' },
   /** Email-change requests per account (each mails an address of the requester's choosing). */
   emailChangePerUser: { points: 5, windowSeconds: 60 * 60, message: 'Too many email-change requests' },
+  /** One audit row per refused key and minute: a flood of refusals must not become a flood of inserts. */
+  auditRefusal: { points: 1, windowSeconds: 60, message: 'audit throttle' },
 } satisfies Record<string, LimitRule>;
 
 export type AccountLimit = keyof typeof ACCOUNT_LIMITS;

@@ -2,14 +2,16 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
 import { EmailTokenPurpose } from '../entities/enums';
 import { User } from '../entities/user.entity';
-import { AppError, badInput } from '../errors/app-error';
+import { AppError, badInput, ErrorCode } from '../errors/app-error';
 import type { AccountLimit } from './account-limits';
 import type { AuditService } from './audit.service';
+import { networkOf } from './client-ip';
+import { KeyDecryptError } from './key-cipher';
 import type { SessionRevokedEvent } from './session-revocation';
 import { normalizeEmail } from './email';
 import type { EmailTokenService, TokenProblem } from './email-token.service';
-import type { JobQueue, TaskRegistry } from './notifications/job-queue';
-import type { NotificationService } from './notifications/notification.service';
+import type { JobQueue, TaskContext, TaskRegistry } from './notifications/job-queue';
+import type { NotificationService, PayloadSealer } from './notifications/notification.service';
 import { assertPasswordPolicy, hashPassword } from './password';
 import type { RateLimits } from './rate-limits';
 import type { Scope } from './scope';
@@ -17,6 +19,11 @@ import { endSessions } from './session-revocation';
 
 export const RESET_REQUEST_TASK = 'accounts.password-reset-request';
 export const RESET_TTL_MINUTES = 60;
+/** AAD of the sealed request: a reset job's payload cannot be replayed as a mail job's, nor the reverse. */
+const SEAL_CONTEXT = 'password-reset-job';
+
+/** What the queued request carries, sealed: the address asked for and the client's IP (decisions.md, "Job payloads are sealed"). */
+type ResetRequest = { email: string; ip: string | null };
 
 export type ResetOutcome = { kind: 'done' } | { kind: 'weak'; message: string } | { kind: TokenProblem };
 
@@ -44,6 +51,8 @@ export class PasswordResetService {
       limits: RateLimits<AccountLimit>;
       sessions: { announceRevoked(event: SessionRevokedEvent): void };
       logger: Logger;
+      /** The queue keeps payloads in PostgreSQL (failed jobs stay) and logs them: the address travels sealed. */
+      sealer: PayloadSealer;
       clock?: () => Date;
     },
   ) {}
@@ -53,16 +62,35 @@ export class PasswordResetService {
   }
 
   registerTasks(registry: TaskRegistry): void {
-    registry.define(RESET_REQUEST_TASK, (payload) => this.issue(String(payload.email), (payload.ip as string | null) ?? null), { maxAttempts: 5 });
+    registry.define(RESET_REQUEST_TASK, (payload, ctx) => this.work(payload, ctx), { maxAttempts: 5 });
   }
 
   /** requestPasswordReset: always true (RATE_LIMITED aside, which counts unknown addresses alike). */
   async request(scope: Scope, rawEmail: string): Promise<boolean> {
     const email = normalizeEmail(rawEmail);
-    await this.deps.limits.consume('passwordResetPerIp', scope.ip ?? 'unknown');
-    await this.deps.limits.consume('passwordResetPerEmail', email);
-    await this.deps.queue.enqueue(RESET_REQUEST_TASK, { email, ip: scope.ip });
+    await this.limited(scope, 'passwordResetPerIp', networkOf(scope.ip), 'password reset');
+    await this.limited(scope, 'passwordResetPerEmail', email, 'password reset for one address');
+    const request: ResetRequest = { email, ip: scope.ip };
+    await this.deps.queue.enqueue(RESET_REQUEST_TASK, { sealed: this.deps.sealer.encrypt(JSON.stringify(request), SEAL_CONTEXT) });
     return true;
+  }
+
+  /**
+   * Spends one request of a per-key allowance. A refusal answers RATE_LIMITED
+   * and is audited (`auth.rate_limited`, like register and resend), at most
+   * once per key and minute so a flood of refusals is not a flood of inserts.
+   */
+  private async limited(scope: Scope, name: 'passwordResetPerIp' | 'passwordResetPerEmail', key: string, what: string): Promise<void> {
+    try {
+      await this.deps.limits.consume(name, key);
+    } catch (err) {
+      if (err instanceof AppError && err.code === ErrorCode.RATE_LIMITED && (await this.deps.limits.allows('auditRefusal', `reset|${name}|${networkOf(scope.ip)}`))) {
+        const em = scope.em.fork();
+        this.deps.audit.record(em, { action: 'auth.rate_limited', detail: `${what}: ${err.message} (${name})`, ip: scope.ip });
+        await em.flush();
+      }
+      throw err;
+    }
   }
 
   /** GET /reset-password: whether the link can still set a password (it is not spent here). */
@@ -106,6 +134,25 @@ export class PasswordResetService {
     if (!done) return { kind: 'used' };
     this.deps.sessions.announceRevoked({ userId });
     return { kind: 'done' };
+  }
+
+  private async work(payload: Record<string, unknown>, ctx: TaskContext): Promise<void> {
+    if (typeof payload.sealed !== 'string') {
+      this.deps.logger.error({ jobId: ctx.jobId }, 'password-reset request without a sealed payload dropped');
+      return;
+    }
+    let request: ResetRequest;
+    try {
+      request = JSON.parse(this.deps.sealer.decrypt(payload.sealed, SEAL_CONTEXT)) as ResetRequest;
+    } catch (err) {
+      // Sealed under a master key this node no longer holds: no retry can read it (the user asks again).
+      if (err instanceof KeyDecryptError) {
+        this.deps.logger.error({ jobId: ctx.jobId }, 'password-reset request could not be unsealed; dropped');
+        return;
+      }
+      throw err;
+    }
+    await this.issue(request.email, request.ip);
   }
 
   /** The queued half of a request: only here does it matter whether the address has an account. */

@@ -53,6 +53,21 @@ describe('password reset', () => {
     expect(rows).toEqual([{ user_id: user.id, ip: expect.stringMatching(/127\.0\.0\.1/) }]);
   });
 
+  it('queues the request sealed: the job row holds neither the address nor the client address, and the link still comes', async () => {
+    // Every job row as it was inserted, before a worker runs and deletes it.
+    await sql(t, 'create table seen_jobs (task text, payload text)');
+    await sql(t, `create function remember_job() returns trigger language plpgsql as $$ begin
+      insert into seen_jobs select identifier, new.payload::text from graphile_worker._private_tasks where id = new.task_id; return new; end $$`);
+    await sql(t, 'create trigger remember_job after insert on graphile_worker._private_jobs for each row execute function remember_job()');
+    const user = await signUp(t, mail);
+    await ask(user.email);
+    await resetLink(user);
+    const rows = await sql(t, "select payload from seen_jobs where task = 'accounts.password-reset-request'");
+    expect(rows).toHaveLength(1);
+    expect(Object.keys(JSON.parse(rows[0].payload))).toEqual(['sealed']);
+    for (const plain of [user.email, user.email.split('@')[0], '127.0.0.1']) expect(rows[0].payload).not.toContain(plain);
+  });
+
   it('follows the mailed link to a form that sets the new password, ending every session and socket', async () => {
     const user = await signUp(t, mail);
     const other = await login(t, user.email);
@@ -242,6 +257,9 @@ describe('password-reset requests under a flood', () => {
       expect(answers[3].errors![0].extensions).toMatchObject({ retryAfterSeconds: expect.any(Number) });
     }
     await mail.waitForMail(user.email, () => mail.to(user.email).filter((m) => m.subject === SUBJECT).length === 3);
+    // Audited like register and resend: once per client network and minute, however many refusals.
+    const audited = await sql(t, "select user_id, ip, detail from audit_logs where action = 'auth.rate_limited'");
+    expect(audited).toEqual([{ user_id: null, ip: '127.0.0.1', detail: expect.stringMatching(/^password reset for one address: Too many password-reset requests/) }]);
   });
 
   it('limits one client sweeping many addresses, alias-batched in one document too', async () => {
@@ -251,5 +269,7 @@ describe('password-reset requests under a flood', () => {
     expect(res.data).toBeNull();
     expect(res.errors!.some((e) => e.extensions?.code === 'RATE_LIMITED')).toBe(true);
     expect(codeOf(await t.gql(REQUEST, { e: uniqueEmail('late') }))).toBe('RATE_LIMITED');
+    const audited = await sql(t, "select detail from audit_logs where action = 'auth.rate_limited' and detail like 'password reset:%'");
+    expect(audited).toEqual([{ detail: expect.stringMatching(/^password reset: Too many password-reset requests from your network address; .*\(passwordResetPerIp\)$/) }]);
   });
 });
