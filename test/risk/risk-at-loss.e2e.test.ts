@@ -11,6 +11,8 @@ const BROADCAST = 'mutation($a: SignalAction!) { broadcastSignal(input: { action
 const RISK = '{ me { risk { isLocked lockedReason dailyLoss currentDrawdown consecutiveLosses limits { maxDailyLossPct maxConsecutiveLosses } } riskEvents { kind reason } } }';
 const LIMITS = 'mutation($i: RiskLimitsInput!) { updateRiskLimits(input: $i) { limits { maxDrawdown maxDailyLossPct maxWeeklyLossPct maxConsecutiveLosses } } }';
 const UNLOCK = 'mutation($u: ID!, $r: String!) { unlockRisk(userId: $u, reason: $r) { isLocked consecutiveLosses } }';
+const UNLOCK_DRAWDOWN = 'mutation($u: ID!, $r: String!) { unlockRisk(userId: $u, reason: $r) { isLocked currentDrawdown } }';
+const MY_LIMITS = '{ me { risk { limits { maxDrawdown maxDailyLossPct maxWeeklyLossPct maxConsecutiveLosses } } } }';
 
 /**
  * Risk that acts at the moment of loss, through the API against the local
@@ -123,6 +125,7 @@ describe('per-user risk acts at the moment of loss', () => {
   it('a losing streak at the user\'s own tighter limit locks until an admin unlocks it, audited', async () => {
     const c = await trader('streak');
     expect((await t.gql(LIMITS, { i: { maxConsecutiveLosses: 1 } }, c.token)).data!.updateRiskLimits.limits.maxConsecutiveLosses).toBe(1);
+    expect((await risk(c.token)).risk.limits).toEqual({ maxDailyLossPct: 0.05, maxConsecutiveLosses: 1 });
     price('50000');
     await resultOf('OPEN_LONG', c.user);
     price('49990');
@@ -134,10 +137,47 @@ describe('per-user risk acts at the moment of loss', () => {
 
     expect(codeOf(await t.gql(UNLOCK, { u: c.user.id, r: 'reviewed' }, c.token))).toBe('FORBIDDEN');
     expect(codeOf(await t.gql(UNLOCK, { u: '00000000-0000-4000-8000-000000000000', r: 'reviewed' }, admin.accessToken))).toBe('NOT_FOUND');
+    // Refused, so nothing changed: still locked for the same reason, no new event, no unlock audited.
+    expect(await risk(c.token)).toEqual(me);
+    expect(await t.app.services.orm.em.fork().count(AuditLog, { userId: c.user.id, action: 'admin.unlock_risk' })).toBe(0);
     expect((await t.gql(UNLOCK, { u: c.user.id, r: 'talked it through' }, admin.accessToken)).data!.unlockRisk).toEqual({ isLocked: false, consecutiveLosses: 0 });
     expect((await risk(c.token)).riskEvents[0]).toEqual({ kind: 'UNLOCKED', reason: 'talked it through' });
     const audit = await t.app.services.orm.em.fork().find(AuditLog, { userId: c.user.id, action: { $in: ['admin.unlock_risk', 'risk.locked', 'risk.limits_changed'] } });
     expect(audit.map((r) => r.action).sort()).toEqual(['admin.unlock_risk', 'risk.limits_changed', 'risk.locked']);
+  });
+
+  it('a drawdown lock holds until an admin unlocks it, which restarts the high-water mark from the equity then (audited)', async () => {
+    const dd = await trader('drawdown');
+    await t.gql(LIMITS, { i: { maxDrawdown: 0.02 } }, dd.token);
+    expect((await t.gql(MY_LIMITS, {}, dd.token)).data!.me.risk.limits.maxDrawdown).toBe(0.02);
+    price('50000');
+    // 0.6 BTC long, sold 500 lower: 300 realized and 23.88 of fees, 3.24 % under the 10,000 peak.
+    expect((await resultOf('OPEN_LONG', dd.user)).status).toBe('PLACED');
+    price('49500');
+    expect((await resultOf('CLOSE', dd.user)).status).toBe('PLACED');
+    await waitFor(async () => (await risk(dd.token)).risk.isLocked, 'the drawdown lock');
+    const locked = await risk(dd.token);
+    expect(locked.risk.lockedReason).toMatch(/^drawdown 3\.\d\d % from the equity high-water mark 10,000\.00 USDT \(equity 9,6\d\d\.\d\d\), limit 2 %$/);
+
+    expect((await t.gql(UNLOCK_DRAWDOWN, { u: dd.user.id, r: 'drawdown reviewed' }, admin.accessToken)).data!.unlockRisk).toEqual({ isLocked: false, currentDrawdown: 0 });
+    const audit = await t.app.services.orm.em.fork().find(AuditLog, { userId: dd.user.id, action: 'admin.unlock_risk' });
+    expect(audit.map((r) => [r.actorId, r.detail])).toEqual([[admin.id, 'drawdown reviewed']]);
+    expect((await risk(dd.token)).riskEvents.slice(0, 2)).toEqual([{ kind: 'UNLOCKED', reason: 'drawdown reviewed' }, { kind: 'LOCKED', reason: locked.risk.lockedReason }]);
+
+    // The mark restarted at the ~9,676 of the unlock: a further 81 lost is 0.84 % of it, no lock (it would be 4.05 % of the old 10,000).
+    price('50000');
+    expect((await resultOf('OPEN_LONG', dd.user)).status).toBe('PLACED');
+    price('49900');
+    expect((await resultOf('CLOSE', dd.user)).status).toBe('PLACED');
+    // A lock and an unlock each rebuild the user's exchange context (and stream); the reconciler reads what the stream may have missed.
+    await t.app.services.engine.reconcileNow();
+    await waitFor(async () => {
+      const r = (await risk(dd.token)).risk;
+      return r.consecutiveLosses === 2 && r.currentDrawdown > 0.008;
+    }, 'the second close judged');
+    const after = (await risk(dd.token)).risk;
+    expect(after.isLocked).toBe(false);
+    expect(after.currentDrawdown).toBeLessThan(0.009);
   });
 
   it('a withdrawal of a quarter of the account does not lock, and is no drawdown', async () => {
@@ -164,6 +204,12 @@ describe('per-user risk acts at the moment of loss', () => {
     expect((await risk(u.token)).risk.limits).toEqual(before);
     expect((await risk(u.token)).riskEvents).toEqual([]);
     expect(codeOf(await t.gql(LIMITS, { i: { maxDrawdown: 0.1 } }))).toBe('UNAUTHENTICATED');
+
+    // Tightening is kept, field by field, and read back by a fresh query.
+    await t.gql(LIMITS, { i: { maxDrawdown: 0.3, maxDailyLossPct: 0.04, maxWeeklyLossPct: 0.25, maxConsecutiveLosses: 3 } }, u.token);
+    await t.gql(LIMITS, { i: { maxDailyLossPct: 0.03 } }, u.token);
+    expect((await t.gql(MY_LIMITS, {}, u.token)).data!.me.risk.limits).toEqual({ maxDrawdown: 0.3, maxDailyLossPct: 0.03, maxWeeklyLossPct: 0.25, maxConsecutiveLosses: 3 });
+    expect((await risk(u.token)).riskEvents.map((e: { kind: string }) => e.kind)).toEqual(['LIMITS_CHANGED', 'LIMITS_CHANGED']);
   });
 });
 

@@ -1,3 +1,4 @@
+import { AuditLog } from '../../src/entities/audit-log.entity';
 import { codeOf, connectSocket } from '../support/graphql-client';
 import { signInAdmin, signUp, type SignedInUser } from '../support/factories';
 import { MailCapture } from '../support/mail-capture';
@@ -79,6 +80,10 @@ describe('each user has an independent risk state', () => {
     expect(codeOf(await t.gql(UNLOCK, { u: risky.id, r: 'reviewed' }, careful.accessToken))).toBe('FORBIDDEN');
     expect(codeOf(await t.gql(UNLOCK, { u: risky.id, r: '  ' }, admin.accessToken))).toBe('BAD_USER_INPUT');
     expect(codeOf(await t.gql(UNLOCK, { u: '00000000-0000-4000-8000-000000000000', r: 'x' }, admin.accessToken))).toBe('NOT_FOUND');
+    // Refused unlocks changed nothing: still locked with the same reason, no new risk event, nothing audited.
+    expect((await t.gql(RISK, {}, risky.accessToken)).data!.me.risk).toMatchObject({ isLocked: true, lockedReason: risk.lockedReason, consecutiveLosses: 1 });
+    expect((await t.gql('{ me { riskEvents { kind } } }', {}, risky.accessToken)).data!.me.riskEvents).toEqual([{ kind: 'LOCKED' }]);
+    expect(await t.app.services.orm.em.fork().count(AuditLog, { action: 'admin.unlock_risk' })).toBe(0);
     expect((await t.gql(UNLOCK, { u: risky.id, r: 'reviewed with the user' }, admin.accessToken)).data!.unlockRisk).toEqual({ isLocked: false, dailyLoss: '0' });
 
     await t.gql(BROADCAST, { a: 'CLOSE' }, admin.accessToken);
@@ -86,5 +91,17 @@ describe('each user has an independent risk state', () => {
     expect(after.results.find((r: { userId: string }) => r.userId === risky.id).status).toBe('PLACED');
     await socket.dispose();
     await otherSocket.dispose();
+  });
+
+  it('a limit a user stored before the platform lowered its default shows as the lower default it is now held to', async () => {
+    const early = await signUp(t, mail);
+    // Stored when the platform allowed 10 % a day and 10 losing closes; the operator has since lowered the defaults to 5 % and 5.
+    await t.app.services.orm.em.fork().execute(
+      'insert into user_risk_states (user_id, max_daily_loss_pct, max_weekly_loss_pct, max_consecutive_losses, updated_at) values (?, 0.08, 0.06, 9, now())',
+      [early.id],
+    );
+    const limits = (await t.gql('{ me { risk { limits { maxDrawdown maxDailyLossPct maxWeeklyLossPct maxConsecutiveLosses } } } }', {}, early.accessToken)).data!.me.risk.limits;
+    // The weekly limit they keep tighter than the default stays theirs.
+    expect(limits).toEqual({ maxDrawdown: 0.2, maxDailyLossPct: 0.05, maxWeeklyLossPct: 0.06, maxConsecutiveLosses: 5 });
   });
 });
