@@ -36,6 +36,7 @@ function sequentialExecutor(services: Services, logger: pino.Logger): SignalExec
     keyHealth: { keyRefused: (userId, reason, source) => services.exchangeConfigs.keyRefused(userId, reason, source) },
     logger,
     options: { concurrency: 1, maxLagMs: config.SIGNAL_MAX_LAG_MS, userTimeoutMs: config.ENGINE_USER_TIMEOUT_MS },
+    clock: systemClock,
   });
 }
 

@@ -93,7 +93,9 @@ export class Engine {
       paper: (userId) =>
         new PaperGateway({ em: orm.em, userId, prices: this.prices, logger: logger.child({ module: 'paper' }), startingBalance: settings.paperStartingBalance, hub: paperHub }),
     });
-    this.contexts = new UserContextCache({ opener: this.opener, logger: engineLogger, accountMaxAgeMs: 60_000 });
+    // One clock for a signal's whole path: the account cache, the fan-out, each user's task and the placement.
+    const clock = systemClock;
+    this.contexts = new UserContextCache({ opener: this.opener, logger: engineLogger, accountMaxAgeMs: 60_000, now: () => clock.now() });
     this.ledger = new Ledger({
       orm, events: this.events, audit: deps.audit, logger: engineLogger,
       conversions: new BinanceConversionRates(this.binance, settings.binance.futuresUrl, logger.child({ module: 'conversion-rates' })),
@@ -103,13 +105,13 @@ export class Engine {
       logger: logger.child({ module: 'risk' }), onChanged: deps.userChanged, clock: deps.clock, metrics,
     });
     const placer = new OrderPlacer({
-      clock: systemClock,
-      waitForPause: () => systemClock.sleep(this.binance.traffic.pausedForMs),
+      clock,
+      waitForPause: () => clock.sleep(this.binance.traffic.pausedForMs),
       onEvent: (event) => engineLogger.debug({ placement: event }, 'placement'),
     }, DEFAULT_PLACEMENT_POLICY);
     this.executor = new SignalExecutor({
       orm, router: new SignalRouter(), ledger: this.ledger, contexts: this.contexts, placer, prices: this.prices, risk: this.risk,
-      keyHealth: deps.keyHealth, logger: engineLogger, options: settings.execution, metrics, wallClock: deps.clock,
+      keyHealth: deps.keyHealth, logger: engineLogger, options: settings.execution, metrics, clock, wallClock: deps.clock,
     });
     // One account's hanging exchange holds up neither the others' streams nor the reconciliation past this.
     const userTimeLimitMs = settings.execution.userTimeoutMs;

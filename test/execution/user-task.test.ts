@@ -1,24 +1,12 @@
-import type { MikroORM } from '@mikro-orm/postgresql';
 import Decimal from 'decimal.js';
-import { systemClock } from '../../src/engine/execution/execution-clock';
-import { OrderPlacer } from '../../src/engine/execution/order-placement';
-import { UserContextCache } from '../../src/engine/execution/user-context';
-import { UserTask, type UserTaskDeps } from '../../src/engine/execution/user-task';
-import type { ExchangeGateway } from '../../src/engine/exchange/exchange-gateway';
-import { PriceBook } from '../../src/engine/exchange/price-book';
-import { CredentialsUnreadableError, type KeyRefusalSource } from '../../src/engine/ports';
-import type { Candidate } from '../../src/engine/routing/signal-router';
-import { Exchange, ExecutionStatus, SignalAction, SignalSource } from '../../src/entities/enums';
+import { deriveClientOrderId } from '../../src/engine/execution/client-order-id';
+import { ExecutionStatus, OrderOrigin, OrderSide, OrderStatus, SignalAction } from '../../src/entities/enums';
 import { Order } from '../../src/entities/order.entity';
-import { WITHOUT_OWNER } from '../../src/entities/owner-filter';
-import { Position } from '../../src/entities/position.entity';
-import { Signal } from '../../src/entities/signal.entity';
-import { UserExchangeConfig } from '../../src/entities/user-exchange-config.entity';
 import { createMigratedOrm } from '../support/test-database';
-import { ledgerOn, logger, newUser } from '../ledger/ledger-kit';
 import { ScriptedVenue } from './support/scripted-venue';
+import { taskWorld, type TaskWorldOptions } from './support/task-world';
 
-/** One user's part of a signal, on a real database and an in-memory venue, no server. */
+/** One user's part of a signal, on a real database, an in-memory venue and a fixed clock, no server. */
 describe('the per-user task', () => {
   let db: Awaited<ReturnType<typeof createMigratedOrm>>;
   beforeAll(async () => {
@@ -26,61 +14,11 @@ describe('the per-user task', () => {
   });
   afterAll(() => db.close());
 
-  interface World {
-    userId: string;
-    venue: ScriptedVenue;
-    refused: Array<{ reason: string; source: KeyRefusalSource }>;
-    run(action: SignalAction, opts?: { createdAt?: Date }): Promise<Awaited<ReturnType<UserTask['run']>>>;
-  }
-
-  async function world(opts: { maxPositionPct?: string; planCap?: string; unreadable?: boolean } = {}): Promise<World> {
-    const orm: MikroORM = db.orm;
-    const userId = await newUser(orm);
-    const em = orm.em.fork();
-    em.create(UserExchangeConfig, {
-      user: userId, exchange: Exchange.BINANCE, apiKeyEnc: 'sealed', apiSecretEnc: 'sealed', leverage: 2, maxPositionPct: opts.maxPositionPct ?? '0.1', isValid: true,
-    });
-    await em.flush();
+  async function world(opts: TaskWorldOptions = {}) {
     const venue = new ScriptedVenue();
-    const refused: World['refused'] = [];
-    const { ledger } = ledgerOn(orm);
-    const opener = {
-      open: async (): Promise<ExchangeGateway> => {
-        if (opts.unreadable) throw new CredentialsUnreadableError();
-        return venue;
-      },
-    };
-    const deps: UserTaskDeps = {
-      ledger,
-      contexts: new UserContextCache({ opener, logger, accountMaxAgeMs: 0 }),
-      placer: new OrderPlacer({ clock: systemClock }),
-      prices: new PriceBook(),
-      risk: { check: async () => ({ locked: false, reason: null }) },
-      keyHealth: { keyRefused: async (_u, reason, source) => void refused.push({ reason, source }) },
-      clock: systemClock,
-      logger,
-      options: { maxLagMs: 30_000, userTimeoutMs: 10_000 },
-    };
-    return {
-      userId,
-      venue,
-      refused,
-      async run(action, runOpts = {}) {
-        const fork = orm.em.fork();
-        const signal = fork.create(Signal, {
-          source: SignalSource.MANUAL, action, symbol: 'BTCUSDT', strength: '1', referencePrice: venue.price.toString(), createdAt: runOpts.createdAt ?? new Date(),
-        });
-        await fork.flush();
-        const config = await fork.findOneOrFail(UserExchangeConfig, { user: userId }, { ...WITHOUT_OWNER, populate: ['user', 'apiKeyEnc', 'apiSecretEnc'] });
-        const position = await fork.findOne(Position, { user: userId, symbol: 'BTCUSDT' }, WITHOUT_OWNER);
-        const known = await fork.find(Order, { signal: signal.id }, WITHOUT_OWNER);
-        const candidate: Candidate = { userId, config, position, risk: null, planCap: new Decimal(opts.planCap ?? '0.3') };
-        return new UserTask(deps, signal, candidate, new AbortController().signal, known).run();
-      },
-    };
+    const w = await taskWorld(db.orm, venue, { referencePrice: () => venue.price, ...opts });
+    return Object.assign(w, { venue });
   }
-
-  const positionOf = async (userId: string) => db.orm.em.fork().findOneOrFail(Position, { user: userId }, WITHOUT_OWNER);
 
   it('opens from flat: equity × cap × leverage at the reference price, the position the strategy\'s', async () => {
     const w = await world();
@@ -88,7 +26,7 @@ describe('the per-user task', () => {
     // 10,000 × 10 % × 2 / 50,000 = 0.04 BTC.
     expect(outcome).toMatchObject({ status: ExecutionStatus.PLACED, fillPrice: '50000', slippage: '0' });
     expect(w.venue.orders.map((o) => [o.side, o.quantity.toFixed(), o.reduceOnly])).toEqual([['BUY', '0.04', false]]);
-    expect(await positionOf(w.userId)).toMatchObject({ side: 'LONG', quantity: '0.0400000000', openedByStrategy: true, closePending: false });
+    expect(await w.position()).toMatchObject({ side: 'LONG', quantity: '0.0400000000', openedByStrategy: true, closePending: false });
     expect((await w.run(SignalAction.OPEN_LONG)).reason).toBe('already long 0.0400000000 BTCUSDT');
   });
 
@@ -105,10 +43,10 @@ describe('the per-user task', () => {
     w.venue.fillLimit = new Decimal('0.015');
     const close = await w.run(SignalAction.CLOSE);
     expect(close).toMatchObject({ status: ExecutionStatus.PLACED, reason: 'closed 0.015 of 0.04 BTCUSDT; 0.025 stays open until the next signal' });
-    expect(await positionOf(w.userId)).toMatchObject({ side: 'LONG', quantity: '0.0250000000', openedByStrategy: true, closePending: true });
+    expect(await w.position()).toMatchObject({ side: 'LONG', quantity: '0.0250000000', openedByStrategy: true, closePending: true });
     w.venue.fillLimit = null;
     expect(await w.run(SignalAction.CLOSE)).toMatchObject({ status: ExecutionStatus.PLACED, reason: 'position closed' });
-    expect(await positionOf(w.userId)).toMatchObject({ side: 'FLAT', openedByStrategy: false, closePending: false });
+    expect(await w.position()).toMatchObject({ side: 'FLAT', openedByStrategy: false, closePending: false });
     expect(w.venue.position.isZero()).toBe(true);
   });
 
@@ -124,7 +62,7 @@ describe('the per-user task', () => {
     expect([exit.side, exit.quantity.toFixed(), exit.reduceOnly]).toEqual(['SELL', '0.03', true]);
     expect([opened.side, opened.quantity.toFixed(), opened.reduceOnly]).toEqual(['SELL', '0.04', false]);
     expect(w.venue.position.toFixed()).toBe('-0.04');
-    expect(await positionOf(w.userId)).toMatchObject({ side: 'SHORT', quantity: '0.0400000000', openedByStrategy: true, closePending: false });
+    expect(await w.position()).toMatchObject({ side: 'SHORT', quantity: '0.0400000000', openedByStrategy: true, closePending: false });
   });
 
   it('a position above the largest market order closes that much now and the rest at the next signal', async () => {
@@ -134,7 +72,7 @@ describe('the per-user task', () => {
     const close = await w.run(SignalAction.CLOSE);
     expect(w.venue.orders.map((o) => o.quantity.toFixed())).toEqual(['120']);
     expect(close.reason).toBe('closed 120 of 150 BTCUSDT; 30 stays open until the next signal');
-    expect(await positionOf(w.userId)).toMatchObject({ side: 'LONG', quantity: '30.0000000000', closePending: true });
+    expect(await w.position()).toMatchObject({ side: 'LONG', quantity: '30.0000000000', closePending: true });
   });
 
   it('a user whose stored key cannot be decrypted gets FAILED with a clear reason, and the key is switched off', async () => {
@@ -145,12 +83,61 @@ describe('the per-user task', () => {
     expect(w.venue.orders).toHaveLength(0);
   });
 
-  it('an OPEN older than the allowed lag is not placed; a CLOSE always is', async () => {
+  describe('the signal-lag rule (SIGNAL_MAX_LAG_MS, measured on the injected clock)', () => {
+    it('an OPEN older than the allowed lag is not placed; a CLOSE always is', async () => {
+      const w = await world();
+      const stale = await w.run(SignalAction.OPEN_LONG, { createdAt: w.clock.ago(60_000) });
+      expect(stale.status).toBe(ExecutionStatus.SKIPPED);
+      expect(stale.reason).toMatch(/ms old, over the 30000 ms limit: not placed late$/);
+      expect(stale.reason).toBe('signal is 60000 ms old, over the 30000 ms limit: not placed late');
+      w.venue.position = new Decimal('0.01');
+      expect((await w.run(SignalAction.CLOSE, { createdAt: w.clock.ago(60_000) })).status).toBe(ExecutionStatus.PLACED);
+    });
+
+    it('an OPEN exactly at the limit is placed; one millisecond over it is not, and nothing reaches the exchange', async () => {
+      const w = await world();
+      const over = await w.run(SignalAction.OPEN_LONG, { createdAt: w.clock.ago(30_001) });
+      expect(over).toMatchObject({ status: ExecutionStatus.SKIPPED, reason: 'signal is 30001 ms old, over the 30000 ms limit: not placed late', order: null });
+      expect(w.venue.orders).toHaveLength(0);
+      const atLimit = await w.run(SignalAction.OPEN_LONG, { createdAt: w.clock.ago(30_000) });
+      expect(atLimit.status).toBe(ExecutionStatus.PLACED);
+      expect(w.venue.orders.map((o) => o.quantity.toFixed())).toEqual(['0.04']);
+    });
+
+    it('the age is counted when the task runs, not when the signal was made: time passing in between makes an OPEN late', async () => {
+      const w = await world();
+      const signal = await w.signal(SignalAction.OPEN_SHORT);
+      w.clock.advance(30_001);
+      expect((await w.execute(signal)).reason).toBe('signal is 30001 ms old, over the 30000 ms limit: not placed late');
+      expect(w.venue.orders).toHaveLength(0);
+    });
+
+    it('a CLOSE is never refused for lag, however old (an exit takes risk off)', async () => {
+      const w = await world();
+      w.venue.position = new Decimal('-0.02');
+      const close = await w.run(SignalAction.CLOSE, { createdAt: w.clock.ago(24 * 3600_000) });
+      expect(close).toMatchObject({ status: ExecutionStatus.PLACED, reason: 'position closed' });
+      expect(w.venue.orders.map((o) => [o.side, o.quantity.toFixed(), o.reduceOnly])).toEqual([['BUY', '0.02', true]]);
+    });
+  });
+
+  it('a PENDING order the exchange does not show is sent again only once a send in flight could no longer land', async () => {
     const w = await world();
-    const stale = await w.run(SignalAction.OPEN_LONG, { createdAt: new Date(Date.now() - 60_000) });
-    expect(stale.status).toBe(ExecutionStatus.SKIPPED);
-    expect(stale.reason).toMatch(/ms old, over the 30000 ms limit: not placed late$/);
-    w.venue.position = new Decimal('0.01');
-    expect((await w.run(SignalAction.CLOSE, { createdAt: new Date(Date.now() - 60_000) })).status).toBe(ExecutionStatus.PLACED);
+    const signal = await w.signal(SignalAction.OPEN_LONG);
+    const em = db.orm.em.fork();
+    // Left PENDING by a run that died after inserting the row, one second ago on the clock.
+    em.create(Order, {
+      user: w.userId, signal: signal.id, clientOrderId: deriveClientOrderId(w.venue.clientOrderIdPrefix(), signal.id, w.userId),
+      origin: OrderOrigin.MANUAL, symbol: 'BTCUSDT', side: OrderSide.BUY, quantity: '0.04', status: OrderStatus.PENDING, createdAt: w.clock.ago(1000),
+    });
+    await em.flush();
+    const early = await w.execute(signal);
+    expect(early).toMatchObject({ status: ExecutionStatus.FAILED, reason: 'outcome unknown, reconciling', unknown: true });
+    expect(w.venue.orders).toHaveLength(0);
+    // 6 s after the first send (recvWindow plus a margin), "absent" means it never executed: sent once, with the same id.
+    w.clock.advance(5000);
+    const resumed = await w.execute(signal);
+    expect(resumed.status).toBe(ExecutionStatus.PLACED);
+    expect(w.venue.orders.map((o) => [o.clientOrderId, o.quantity.toFixed()])).toEqual([[resumed.order!.clientOrderId, '0.04']]);
   });
 });

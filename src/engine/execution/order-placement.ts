@@ -57,7 +57,12 @@ export type PlacementGateway = Pick<ExchangeGateway, 'placeMarketOrder' | 'getOr
 
 type Lookup = { kind: 'found'; order: OrderResult } | { kind: 'absent' } | { kind: 'unknown'; reason: string };
 
-const UNKNOWN_REASON = 'outcome unknown, reconciling';
+/**
+ * The one wording of "the exchange may hold this order and has not said so":
+ * on the order row, on the user's outcome, and as the start of a placement's
+ * UNKNOWN reason. Code decides on the order's state (`unknownSince`), never on this text.
+ */
+export const UNKNOWN_REASON = 'outcome unknown, reconciling';
 
 /**
  * Places MARKET orders with a client id and drives each to PLACED, FAILED or

@@ -11,7 +11,7 @@ import type { EngineMetrics } from '../metrics-port';
 import type { ExecutionOutcome } from '../ledger/execution-ledger';
 import { systemWallClock, type Clock } from '../ports';
 import type { SignalRouter } from '../routing/signal-router';
-import { systemClock, type ExecutionClock } from './execution-clock';
+import type { ExecutionClock } from './execution-clock';
 import { fanOut, type LateSettlement } from './multi-user-executor';
 import { failed, skipped, unknownOutcome, type UserOutcome } from './user-outcome';
 import { UserTask, type UserTaskDeps } from './user-task';
@@ -36,7 +36,8 @@ export class SignalExecutor {
       router: SignalRouter;
       logger: Logger;
       options: SignalExecutorOptions;
-      clock?: ExecutionClock;
+      /** Every time read of the fan-out and its tasks (deadlines, latencies, a signal's age); the placer's clock too. */
+      clock: ExecutionClock;
       /** Business time for routing (trial ends, invoices falling due); tests move it. */
       wallClock?: Clock;
       metrics?: Pick<EngineMetrics, 'signalExecuted'>;
@@ -44,11 +45,11 @@ export class SignalExecutor {
   ) {}
 
   private get clock(): ExecutionClock {
-    return this.deps.clock ?? systemClock;
+    return this.deps.clock;
   }
 
   async execute(signal: Signal): Promise<ExecutionReport> {
-    const started = Date.now();
+    const started = this.clock.now();
     const { options, ledger } = this.deps;
     const routing = await this.deps.router.route(this.deps.orm.em.fork(), signal, (this.deps.wallClock ?? systemWallClock).now());
     const outcomes = new Map<string, ExecutionOutcome>();
@@ -95,7 +96,7 @@ export class SignalExecutor {
 
     await this.linkUnknownOrders(signal, outcomes);
     for (const [userId, outcome] of late) outcomes.set(userId, { ...outcomes.get(userId)!, ...outcome });
-    const summary = await ledger.persistExecutions(signal, [...outcomes.values()], Date.now() - started);
+    const summary = await ledger.persistExecutions(signal, [...outcomes.values()], Math.round(this.clock.now() - started));
     persisted = true;
     // Counted here, on the node that executed it: once per cluster.
     this.deps.metrics?.signalExecuted(summary);

@@ -3,6 +3,7 @@ import { ExecutionStatus, OrderStatus, SignalAction } from '../../entities/enums
 import type { Order } from '../../entities/order.entity';
 import type { Signal } from '../../entities/signal.entity';
 import type { ExecutionOutcome } from '../ledger/execution-ledger';
+import { UNKNOWN_REASON } from './order-placement';
 import { slippageRatio } from './slippage';
 
 /**
@@ -11,8 +12,6 @@ import { slippageRatio } from './slippage';
  * hold this user's order without having said so, and the reconciler settles it later.
  */
 export type UserOutcome = Omit<ExecutionOutcome, 'rank' | 'latencyMs' | 'unknown'> & { unknown: boolean };
-
-export const UNKNOWN_REASON = 'outcome unknown, reconciling';
 
 export const skipped = (userId: string, reason: string): UserOutcome => ({
   userId, status: ExecutionStatus.SKIPPED, reason, order: null, fillPrice: null, slippage: null, unknown: false,

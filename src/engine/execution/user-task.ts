@@ -15,10 +15,10 @@ import type { RiskMonitor } from '../risk/risk-monitor';
 import type { Candidate } from '../routing/signal-router';
 import { deriveClientOrderId } from './client-order-id';
 import type { ExecutionClock } from './execution-clock';
-import type { OrderPlacer, PlacementOutcome } from './order-placement';
+import { UNKNOWN_REASON, type OrderPlacer, type PlacementOutcome } from './order-placement';
 import { sizeCloseOrder, sizeOpenOrder, type SizingResult } from './sizing';
 import type { UserContext, UserContextCache } from './user-context';
-import { failed, fromStoredOrder, skipped, UNKNOWN_REASON, unknownOutcome, type UserOutcome } from './user-outcome';
+import { failed, fromStoredOrder, skipped, unknownOutcome, type UserOutcome } from './user-outcome';
 
 export interface UserTaskDeps {
   ledger: Ledger;
@@ -259,7 +259,7 @@ export class UserTask {
     }
     if (found) return this.record(merged, { status: 'PLACED', order: found, adopted: true, sends: 0 }, fill);
     // "Absent" proves nothing while an earlier send may still land: Binance honours a request until its recvWindow ends.
-    if (Date.now() - merged.createdAt.getTime() < this.deps.placer.absentAfterMs) return unknownOutcome(this.userId, merged);
+    if (this.deps.clock.wallNow() - merged.createdAt.getTime() < this.deps.placer.absentAfterMs) return unknownOutcome(this.userId, merged);
     const late = this.lateReason();
     if (late) {
       await this.deps.ledger.recordPlacementFailure(this.em, merged, late, null);
@@ -278,9 +278,12 @@ export class UserTask {
     };
   }
 
-  /** An OPEN is not placed once it is older than the configured lag; an exit always is. */
+  /**
+   * An OPEN is not placed once it is older than the configured lag (exactly the
+   * limit still is); an exit always is, however late: a stale CLOSE still takes risk off.
+   */
   private lateReason(): string | null {
-    const lag = Date.now() - this.signal.createdAt.getTime();
+    const lag = this.deps.clock.wallNow() - this.signal.createdAt.getTime();
     if (!this.opening || lag <= this.deps.options.maxLagMs) return null;
     return `signal is ${lag} ms old, over the ${this.deps.options.maxLagMs} ms limit: not placed late`;
   }

@@ -26,6 +26,11 @@ export class VirtualClock implements ExecutionClock {
     return this.t;
   }
 
+  /** Virtual time is the wall time too. */
+  wallNow(): number {
+    return this.t;
+  }
+
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     return new Promise<void>((resolve) => {
       if (signal?.aborted) return resolve();
