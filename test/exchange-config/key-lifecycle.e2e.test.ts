@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { formatRotationSummary, KeyRotationUsageError, runKeyRotation } from '../../src/cli/rotate-keys';
 import { masterKeyId } from '../../src/services/key-cipher';
+import { KeyReverificationJob } from '../../src/services/key-reverification.job';
+import { eventuallyExpect } from '../support/eventually';
 import { FakeBinance } from '../support/fake-binance';
 import { signUp, type SignedInUser } from '../support/factories';
 import { decodeQuotedPrintable, MailCapture } from '../support/mail-capture';
@@ -58,7 +60,7 @@ describe('exchange keys over their lifetime', () => {
 
       fake.revokeKey(revokedKey.apiKey);
       const result = await t.app.services.keyReverification.run();
-      expect(result).toEqual({ checked: 2, newlyInvalid: 1, unreachable: 0 });
+      expect(result).toEqual({ checked: 2, newlyInvalid: 1, unreachable: 0, timedOut: 0 });
 
       const config = (await myConfig(t, revoked))!;
       expect(config.isValid).toBe(false);
@@ -82,7 +84,7 @@ describe('exchange keys over their lifetime', () => {
       expect(turned).toEqual([{ actor_id: null, detail: expect.stringMatching(/^daily check: .*rejected this API key/) }]);
 
       // Still revoked the next day: no second mail.
-      expect(await t.app.services.keyReverification.run()).toEqual({ checked: 2, newlyInvalid: 0, unreachable: 0 });
+      expect(await t.app.services.keyReverification.run()).toEqual({ checked: 2, newlyInvalid: 0, unreachable: 0, timedOut: 0 });
       expect(mailsTo(revoked.email).filter((m) => m.includes(STOPPED_SUBJECT))).toHaveLength(1);
 
       // Restored on binance.com: the next run makes it valid again.
@@ -168,6 +170,40 @@ describe('exchange keys over their lifetime', () => {
       await ageVerdict(t, owner.id); // asked afresh, not answered from the verdict of a moment ago
       expect((await verify(t, owner)).ok).toBe(true);
       expect(fake.requests({ apiKey: ownerKey.apiKey }).length).toBeGreaterThan(ownerRequestsBefore);
+    });
+
+    it("one hanging account holds up nobody: the daily run gives up on it at its time limit, keeps its verdict, and still mails a revoked key's owner", async () => {
+      const stuck = await signUp(t, mail);
+      const revoked = await signUp(t, mail);
+      const stuckKey = openFakeAccount(fake);
+      const revokedKey = openFakeAccount(fake);
+      expect((await bind(t, stuck, stuckKey)).isValid).toBe(true);
+      expect((await bind(t, revoked, revokedKey)).isValid).toBe(true);
+      const stuckBefore = await myConfig(t, stuck);
+      fake.revokeKey(revokedKey.apiKey);
+      // The stuck account's exchange takes every request and never answers (each call ends only at the client's own timeout).
+      const hang = fake.injectFault({ kind: 'hang', apiKey: stuckKey.apiKey, times: Infinity });
+      const { orm, exchangeConfigs, audit, notifier, logger } = t.app.services;
+      const job = new KeyReverificationJob({ orm, exchangeConfigs, audit, notifier, logger: logger.child({ module: 'key-reverify' }), userTimeLimitMs: 1_000 });
+      const stuckGaveUp = () =>
+        t.logs.lines.some((l) => l.includes(stuck.id) && l.includes('exchange unreachable while verifying a key; stored verdict kept'));
+      try {
+        const result = await job.run();
+        expect(result).toMatchObject({ newlyInvalid: 1, timedOut: 1 });
+        // Given up on, not waited for: its request to the exchange was sent and never answered.
+        expect(hang.hits).toBeGreaterThanOrEqual(1);
+        const timedOut = t.logs.lines.map((l) => JSON.parse(l)).filter((l) => l.msg === 'key re-verification of one account timed out; verdict kept');
+        expect(timedOut).toEqual([expect.objectContaining({ userId: stuck.id, limitMs: 1_000 })]);
+        // Meanwhile the revoked key was judged and its owner told.
+        expect((await myConfig(t, revoked))!).toMatchObject({ isValid: false, lastVerifyError: expect.stringMatching(/rejected this API key/) });
+        await mail.waitFor(revoked.email, /Subject: (Your exchange API key stopped working)/);
+        // The stuck check ends by itself at the client's timeout: an exchange that does not answer is no verdict.
+        await eventuallyExpect(() => expect(stuckGaveUp()).toBe(true));
+      } finally {
+        hang.remove();
+      }
+      expect(await myConfig(t, stuck)).toEqual(stuckBefore);
+      expect(mailsTo(stuck.email).some((m) => m.includes(STOPPED_SUBJECT))).toBe(false);
     });
 
     it('does not re-verify PAPER configs in the daily job', async () => {
