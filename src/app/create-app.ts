@@ -22,7 +22,7 @@ import { attachSocketServer } from './socket-server';
 import { accountPages } from './account-pages';
 import type { Engine } from '../engine/engine';
 import type { Clock } from '../engine/ports';
-import { LEADER_FLAG, registerAppJobs, SETTLEMENT_JOB } from '../jobs/app-jobs';
+import { LEADER_FLAG, registerAppJobs } from '../jobs/app-jobs';
 import { JobScheduler } from '../jobs/job-scheduler';
 import { clientAddress, compileTrustProxy, originPolicy } from './client-address';
 import { metricsGuard, withRequestId } from './http-middleware';
@@ -63,10 +63,10 @@ export async function createApp(config: AppConfig, logger: Logger, options: AppO
       reconcileEveryMinutes: Math.max(1, Math.round(config.ENGINE_RECONCILE_MS / 60_000)),
       billing: services.billing,
     });
+    // Also queues the settlement's and the invoices' runs at start: days and months missed while every node was down
+    // (beyond the scheduler's backfill too) are settled and invoiced now, not at the next 00:05 or the next 1st.
     await jobs.start();
     stopping.push(() => jobs.stop());
-    // Days missed while every node was down (beyond the scheduler's backfill too) are settled now, not at the next 00:05.
-    await jobs.trigger(SETTLEMENT_JOB);
     if (config.ADMIN_EMAIL && config.ADMIN_PASSWORD) {
       await services.users.ensureAdmin({ em: db.orm.em.fork(), actor: null, ip: null }, config.ADMIN_EMAIL, config.ADMIN_PASSWORD);
     }

@@ -14,7 +14,7 @@ export const LEADER_FLAG = 'leader';
 export function registerAppJobs(
   scheduler: JobScheduler,
   deps: {
-    keyReverification: KeyReverificationJob;
+    keyReverification: Pick<KeyReverificationJob, 'run'>;
     engine: Pick<Engine, 'reconcileNow'>;
     risk: Pick<RiskMonitor, 'liftExpired'>;
     reconcileEveryMinutes: number;
@@ -22,11 +22,11 @@ export function registerAppJobs(
   },
 ): void {
   scheduler.every({
-    name: 'key-reverification',
+    name: KEY_REVERIFICATION_JOB,
     // 03:00 UTC, away from the settlement at midnight; a day missed while every node was down runs at start.
     schedule: '0 3 * * *',
     catchUpMs: 2 * DAY_MS,
-    run: async () => ({ ...(await deps.keyReverification.run()) }),
+    run: async ({ signal }) => ({ ...(await deps.keyReverification.run(signal)) }),
   });
 
   // Daily and weekly risk locks lift at 00:00 UTC (a Monday's also ends the week's) even when no signal comes.
@@ -52,19 +52,22 @@ export function registerAppJobs(
   });
 
   // Yesterday's profit, after the 00:00 lock lifts and a few reconciliation passes have brought in what the stream missed.
-  // The run itself catches up from the last settled day, so a node down for a month misses nothing.
+  // The run itself catches up from the last settled day, and every start runs it, so a cluster down for a month misses nothing.
   scheduler.every({
     name: SETTLEMENT_JOB,
     schedule: '5 0 * * *',
     catchUpMs: 2 * DAY_MS,
+    runAtStart: true,
     run: async ({ signal }) => ({ ...(await deps.billing.settlement.catchUp(signal)) }),
   });
 
-  // The previous month's invoices on the 1st, after its last day was settled; every month missed since the last issued one too.
+  // The previous month's invoices on the 1st, after its last day was settled; every month missed since the last issued one
+  // too, and every start runs it: a cluster down across a 1st for longer than the backfill does not wait a month to invoice.
   scheduler.every({
-    name: 'monthly-invoices',
+    name: INVOICE_JOB,
     schedule: '0 1 1 * *',
     catchUpMs: 3 * DAY_MS,
+    runAtStart: true,
     run: async () => ({ months: (await deps.billing.issuer.issueDue()).map((r) => ({ month: r.month.toISOString(), issued: r.issued })) }),
   });
 
@@ -77,5 +80,8 @@ export function registerAppJobs(
   });
 }
 
-/** The daily settlement job: also triggered at every start, since the scheduler only backfills instants it knew of. */
+/** The daily settlement job: also run at every start, since the scheduler only backfills instants it knew of. */
 export const SETTLEMENT_JOB = 'profit-settlement';
+/** The monthly invoices: also run at every start, for the same reason. */
+export const INVOICE_JOB = 'monthly-invoices';
+export const KEY_REVERIFICATION_JOB = 'key-reverification';

@@ -10,6 +10,18 @@ export interface EnqueueOptions {
   maxAttempts?: number;
   /** Only nodes that do not forbid these flags work the job (e.g. 'leader': the strategy leader only). */
   flags?: string[];
+  /** Jobs of one named queue run one at a time, oldest first, across the cluster. */
+  queueName?: string;
+  /**
+   * Added in the caller's open transaction (graphile-worker's `add_job` SQL): the job exists if and only if
+   * the transaction commits, so a row marked "queued" can never be left without its job. A failure throws.
+   */
+  within?: SqlRunner;
+}
+
+/** Whatever runs SQL in the caller's transaction (a MikroORM EntityManager inside `transactional`). */
+export interface SqlRunner {
+  execute(sql: string, params: unknown[]): Promise<unknown>;
 }
 
 /** What services need to hand work to the cluster's queue (mail, one-off engine work). */
@@ -44,6 +56,12 @@ export interface PeriodicJob {
   /** Returns what the run did (stored in job_runs.detail). */
   run(run: PeriodicRun): Promise<Record<string, unknown> | void>;
   maxAttempts?: number;
+  /**
+   * Also run once at every start (a job whose run catches up from its own records, beyond `catchUpMs`).
+   * Nodes starting together share one pending start run, and it waits in the job's queue behind any run
+   * under way, so a run at start finds what an earlier one already did.
+   */
+  runAtStart?: boolean;
 }
 
 /**
@@ -106,10 +124,19 @@ export class JobScheduler implements JobQueue {
           identifier: job.name,
           match: job.schedule,
           // A queue per job: its runs (a backlog caught up at start included) go one at a time, oldest first.
-          options: { backfillPeriod: job.catchUpMs, maxAttempts: job.maxAttempts ?? 5, queueName: `periodic:${job.name}` },
+          options: { backfillPeriod: job.catchUpMs, maxAttempts: job.maxAttempts ?? 5, queueName: periodicQueue(job.name) },
         })),
       ),
-    }).then((runner) => {
+    }).then(async (runner) => {
+      try {
+        for (const job of this.periodic.values()) {
+          if (job.runAtStart) await this.addPeriodicRun(runner, job.name, new Date(), `${periodicQueue(job.name)}:start`);
+        }
+      } catch (err) {
+        await runner.stop().catch(() => undefined);
+        await pool.end().catch(() => undefined);
+        throw err;
+      }
       this.runner = runner;
       return runner;
     });
@@ -131,12 +158,18 @@ export class JobScheduler implements JobQueue {
   async enqueue(task: string, payload: Record<string, unknown>, options: EnqueueOptions = {}): Promise<void> {
     if (!this.starting) throw new Error('the job scheduler is not running');
     const runner = this.runner ?? (await this.starting);
-    await runner.addJob(task, payload, {
-      jobKey: options.jobKey,
-      runAt: options.runAt,
-      maxAttempts: options.maxAttempts ?? this.tasks.get(task)?.maxAttempts,
-      flags: options.flags,
-    });
+    const maxAttempts = options.maxAttempts ?? this.tasks.get(task)?.maxAttempts;
+    if (options.within) {
+      await options.within.execute(
+        // The flags travel as JSON: the query builder would spread a JS array into one placeholder per element.
+        `select graphile_worker.add_job(?, ?::json, queue_name => ?, run_at => ?, max_attempts => ?, job_key => ?,
+           flags => (select array_agg(f) from json_array_elements_text(?::json) f))`,
+        [task, JSON.stringify(payload), options.queueName ?? null, options.runAt ?? null, maxAttempts ?? null, options.jobKey ?? null,
+          options.flags ? JSON.stringify(options.flags) : null],
+      );
+      return;
+    }
+    await runner.addJob(task, payload, { jobKey: options.jobKey, runAt: options.runAt, maxAttempts, flags: options.flags, queueName: options.queueName });
   }
 
   /**
@@ -145,7 +178,17 @@ export class JobScheduler implements JobQueue {
    */
   async trigger(name: string, scheduledFor = new Date()): Promise<void> {
     if (!this.periodic.has(name)) throw new Error(`no periodic job ${name}`);
-    await this.enqueue(name, { _cron: { ts: scheduledFor.toISOString() } });
+    if (!this.starting) throw new Error('the job scheduler is not running');
+    await this.addPeriodicRun(this.runner ?? (await this.starting), name, scheduledFor);
+  }
+
+  /** A run of a periodic job outside its cron instants, in the job's own queue: never beside a scheduled run of it. */
+  private async addPeriodicRun(runner: Runner, name: string, scheduledFor: Date, jobKey?: string): Promise<void> {
+    await runner.addJob(name, { _cron: { ts: scheduledFor.toISOString() } }, {
+      queueName: periodicQueue(name),
+      jobKey,
+      maxAttempts: this.periodic.get(name)?.maxAttempts ?? 5,
+    });
   }
 
   private taskList(): TaskList {
@@ -190,6 +233,8 @@ export class JobScheduler implements JobQueue {
     }
   }
 }
+
+const periodicQueue = (name: string) => `periodic:${name}`;
 
 /**
  * graphile-worker's log calls, routed into pino. A job is logged by its id,

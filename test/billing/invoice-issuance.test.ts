@@ -118,4 +118,34 @@ describe('monthly invoice issuance', () => {
       { period_start: expect.stringMatching(/^2026-06-01/), subscription_fee: '29.0000000000' },
     ]);
   });
+
+  describe('on a deployment that never issued an invoice', () => {
+    let fresh: Awaited<ReturnType<typeof createMigratedOrm>>;
+    beforeAll(async () => {
+      fresh = await createMigratedOrm('invoices_first');
+    });
+    afterAll(() => fresh.close());
+
+    const issuerAt = (at: string) => {
+      const now = new SetClock(utc(at));
+      return new InvoiceIssuer({
+        orm: fresh.orm, settlement: settlementOn(fresh.orm, now), history: new PlanHistory(), notifier: new NoticeLog(), audit: new AuditService(), clock: now, dueDays: 14, logger,
+      });
+    };
+
+    it('the monthly job issues every month since billing began (its first settled day), not before it', async () => {
+      const user = await addUser(fresh.orm, { plan: 'BASIC', createdAt: '2025-06-01T00:00' });
+      await fresh.orm.em.fork().execute(
+        `insert into billing_closings (id, kind, period_start, final, runs, updated_at) values (gen_random_uuid(), 'DAY', ?, true, 1, now())`,
+        [utc('2026-02-20')],
+      );
+      // Every node was down from February to May: February, March and April are over and not invoiced.
+      const months = (await issuerAt('2026-05-01T01:00').issueDue()).map((r) => r.month.toISOString().slice(0, 7));
+      expect(months).toEqual(['2026-02', '2026-03', '2026-04']);
+      const invoices = await fresh.orm.em.fork().execute<Array<{ period_start: string }>>(`select period_start from invoices where user_id = ? order by period_start`, [user]);
+      expect(invoices.map((i) => i.period_start.slice(0, 7))).toEqual(['2026-02', '2026-03', '2026-04']);
+      // From then on the last invoiced month is the mark.
+      expect((await issuerAt('2026-07-02T00:00').issueDue()).map((r) => r.month.toISOString().slice(0, 7))).toEqual(['2026-05', '2026-06']);
+    });
+  });
 });

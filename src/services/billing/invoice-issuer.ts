@@ -81,19 +81,25 @@ export class InvoiceIssuer {
   }
 
   /**
-   * The monthly job: every month over since the last one issued (just the
-   * previous month when none was issued yet), so a missed 1st is caught up.
+   * The monthly job (on the 1st and at every start): every month over since
+   * the last one issued, oldest first, so a 1st missed by the whole cluster is
+   * caught up. With none issued yet: from the month of the first settled day
+   * (billing's first month), or just the previous month on a deployment that
+   * has settled nothing.
    */
   async issueDue(): Promise<IssueResult[]> {
     const current = startOfUtcMonth(this.deps.clock.now());
-    const [last] = await this.deps.orm.em.fork().execute<Array<{ month: string | null }>>(
-      `select max(period_start) as month from billing_closings where kind = 'MONTH' and period_start < ?`,
+    const [known] = await this.deps.orm.em.fork().execute<Array<{ issued: string | null; settled: string | null }>>(
+      `select (select max(period_start) from billing_closings where kind = 'MONTH' and period_start < ?) as issued,
+              (select min(period_start) from billing_closings where kind = 'DAY' and final) as settled`,
       [current],
     );
+    const previous = addMonths(current, -1);
+    let month = previous;
+    if (known?.issued) month = addMonths(new Date(known.issued), 1);
+    else if (known?.settled && startOfUtcMonth(new Date(known.settled)) < previous) month = startOfUtcMonth(new Date(known.settled));
     const results: IssueResult[] = [];
-    for (let month = last?.month ? addMonths(new Date(last.month), 1) : addMonths(current, -1); month < current; month = addMonths(month, 1)) {
-      results.push(await this.issue(month, { actorId: null }));
-    }
+    for (; month < current; month = addMonths(month, 1)) results.push(await this.issue(month, { actorId: null }));
     return results;
   }
 
