@@ -5,6 +5,6 @@ import type { JobScheduler } from '../../jobs/job-scheduler';
  * PostgreSQL) that notifications and the account life cycle use: enqueue a
  * task, and declare the tasks this module works.
  */
-export type { EnqueueOptions, JobQueue, TaskContext, TaskHandler } from '../../jobs/job-scheduler';
+export type { EnqueueOptions, JobQueue, SqlRunner, TaskContext, TaskHandler } from '../../jobs/job-scheduler';
 
 export type TaskRegistry = Pick<JobScheduler, 'define'>;

@@ -11,7 +11,7 @@ import { User } from '../../entities/user.entity';
 import type { BillingNotifier, PlanChangeNotice } from '../billing/billing-notifier';
 import { KeyDecryptError } from '../key-cipher';
 import type { MailService } from '../mail.service';
-import type { JobQueue, TaskContext, TaskRegistry } from './job-queue';
+import type { JobQueue, SqlRunner, TaskContext, TaskRegistry } from './job-queue';
 import type { MailKind, MailParams } from './mail-kinds';
 import type { MailRenderer } from './mail-renderer';
 import type { SignInNotifier } from './notifier';
@@ -131,12 +131,13 @@ export class NotificationService implements SignInNotifier, BillingNotifier {
     });
   }
 
-  async invoiceOverdue(invoiceId: string): Promise<void> {
-    const invoice = await this.invoice(invoiceId);
+  /** `within`: queued in the caller's transaction (the invoice's overdue mark), and a failure throws so neither is kept. */
+  async invoiceOverdue(invoiceId: string, within?: SqlRunner): Promise<void> {
+    const invoice = await this.invoice(invoiceId, within !== undefined);
     if (!invoice) return;
     await this.toUser(invoice.user.id, 'invoice-overdue', {
       period: monthLabel(invoice.periodStart), total: usd(invoice.total), dueAt: dayLabel(invoice.dueAt), invoiceId: invoice.id,
-    });
+    }, within);
   }
 
   planChanged(userId: string, notice: PlanChangeNotice): Promise<void> {
@@ -172,11 +173,11 @@ export class NotificationService implements SignInNotifier, BillingNotifier {
     return this.enqueue(kind, null, { to, params: params as Record<string, unknown> });
   }
 
-  private toUser<K extends MailKind>(userId: string, kind: K, params: MailParams[K]): Promise<void> {
-    return this.enqueue(kind, userId, { params: params as Record<string, unknown> });
+  private toUser<K extends MailKind>(userId: string, kind: K, params: MailParams[K], within?: SqlRunner): Promise<void> {
+    return this.enqueue(kind, userId, { params: params as Record<string, unknown> }, within);
   }
 
-  private async enqueue(kind: MailKind, userId: string | null, part: SealedPart): Promise<void> {
+  private async enqueue(kind: MailKind, userId: string | null, part: SealedPart, within?: SqlRunner): Promise<void> {
     try {
       const origin = logContext.getStore();
       const payload: MailJobPayload = {
@@ -185,8 +186,10 @@ export class NotificationService implements SignInNotifier, BillingNotifier {
         ...(origin ? { origin: { reqId: origin.reqId, ...(origin.connId ? { connId: origin.connId } : {}) } } : {}),
         sealed: this.deps.sealer.encrypt(JSON.stringify(part), SEAL_CONTEXT),
       };
-      await this.deps.queue.enqueue(SEND_MAIL_TASK, payload);
+      await this.deps.queue.enqueue(SEND_MAIL_TASK, payload, within ? { within } : undefined);
     } catch (err) {
+      // In the caller's transaction, the caller decides: its action is undone with the mail.
+      if (within) throw err;
       // The action that caused the mail has happened; losing its mail must not undo or fail it.
       this.deps.logger.error({ kind, err: (err as Error).message }, 'mail could not be queued');
     }
@@ -220,10 +223,11 @@ export class NotificationService implements SignInNotifier, BillingNotifier {
     await (job.origin?.reqId ? logContext.run(job.origin, send) : send());
   }
 
-  private async invoice(invoiceId: string): Promise<Invoice | null> {
+  private async invoice(invoiceId: string, rethrow = false): Promise<Invoice | null> {
     try {
       return await this.deps.orm.em.fork().findOne(Invoice, { id: invoiceId }, WITHOUT_OWNER);
     } catch (err) {
+      if (rethrow) throw err;
       this.deps.logger.error({ invoiceId, err: (err as Error).message }, 'invoice mail not queued');
       return null;
     }
