@@ -165,10 +165,24 @@ describe('profit, fees and invoices end to end', () => {
     expect(paid).toMatchObject({ status: 'PAID', paymentReference: 'bank transfer 2026-0042', paidAt: expect.any(String) });
     // Recording the same payment again changes nothing; another reference, or voiding it, is a conflict.
     expect((await ok(PAY, { id: aliceInvoice.id, r: 'bank transfer 2026-0042' }, admin.accessToken)).markInvoicePaid.paidAt).toBe(paid.paidAt);
+    // A refused change writes nothing: the invoice row as it was, no audit row.
+    const stored = async (id: string) => ({
+      invoice: (await t.app.services.orm.em.fork().execute(
+        `select status, total, paid_at, payment_reference, payment_source, voided_at, void_reason, updated_at from invoices where id = ?`,
+        [id],
+      ))[0],
+      audits: (await t.app.services.orm.em.fork().execute(`select count(*)::int as n from audit_logs where detail like ?`, [`%${id}%`]))[0].n,
+    });
+    const alicePaid = await stored(aliceInvoice.id);
+    expect(alicePaid).toMatchObject({ invoice: { status: 'PAID', payment_reference: 'bank transfer 2026-0042', voided_at: null, void_reason: null }, audits: 1 });
     expect(codeOf(await t.gql(PAY, { id: aliceInvoice.id, r: 'another' }, admin.accessToken))).toBe('CONFLICT');
     expect(codeOf(await t.gql(VOID, { id: aliceInvoice.id, r: 'mistake' }, admin.accessToken))).toBe('CONFLICT');
+    expect(await stored(aliceInvoice.id)).toEqual(alicePaid);
     expect((await ok(VOID, { id: bobInvoice.id, r: 'waived: launch offer' }, admin.accessToken)).voidInvoice.status).toBe('VOID');
+    const bobVoid = await stored(bobInvoice.id);
+    expect(bobVoid).toMatchObject({ invoice: { status: 'VOID', void_reason: 'waived: launch offer', paid_at: null, payment_reference: null }, audits: 1 });
     expect(codeOf(await t.gql(PAY, { id: bobInvoice.id, r: 'late' }, admin.accessToken))).toBe('CONFLICT');
+    expect(await stored(bobInvoice.id)).toEqual(bobVoid);
     const resumed = await broadcast('OPEN_LONG');
     expect(resultFor(resumed, alice.user.id)?.status).toBe('PLACED');
     expect(resultFor(resumed, bob.user.id)?.status).toBe('PLACED');
