@@ -1,6 +1,6 @@
 import Decimal from 'decimal.js';
 import type { SymbolFilters } from '../../src/engine/exchange/exchange-gateway';
-import { sizeCloseOrder, sizeOpenOrder, type OpenSizingInput, type SizingResult } from '../../src/engine/execution/sizing';
+import { marketClosable, sizeCloseOrder, sizeOpenOrder, type OpenSizingInput, type SizingResult } from '../../src/engine/execution/sizing';
 
 const d = (v: string | number) => new Decimal(v);
 
@@ -143,5 +143,33 @@ describe('sizeCloseOrder', () => {
 
   it('skips when there is nothing to close', () => {
     expect(expectSkip(sizeCloseOrder({ positionAmt: d('0'), price: d('60000') }))).toBe('no open position to close');
+  });
+});
+
+describe('what a market order can close (MARKET_LOT_SIZE coarser than the position\'s step)', () => {
+  const market = { symbol: 'BTCUSDT', stepSize: d('0.01'), minQty: d('0.01'), maxQty: d('2.005') };
+
+  it('rounds DOWN to the market step whichever side the position is on, never up past it', () => {
+    expect(marketClosable(d('0.029'), market).toFixed()).toBe('0.02');
+    // A short's size: toward zero, never -0.03 (a BUY larger than the short would be refused as reduce-only).
+    expect(marketClosable(d('-0.029'), market).toFixed()).toBe('0.02');
+    expect(marketClosable(d('-0.03'), market).toFixed()).toBe('0.03');
+  });
+
+  it('caps at the market maximum, on the step', () => {
+    expect(marketClosable(d('-150'), market).toFixed()).toBe('2');
+  });
+
+  it('is nothing for dust below one step or under the minimum', () => {
+    expect(marketClosable(d('0.009'), market).isZero()).toBe(true);
+    expect(marketClosable(d('-0.019'), { ...market, minQty: d('0.02') }).isZero()).toBe(true);
+  });
+
+  it('a CLOSE of nothing but dust is skipped with its reason instead of being sent to be refused', () => {
+    expect(expectSkip(sizeCloseOrder({ positionAmt: d('-0.009'), price: d('50000'), filters: market }))).toBe(
+      'the position 0.009 BTC is below the smallest market order (0.01, in steps of 0.01): a market order cannot close it',
+    );
+    // A closable position keeps its own size: the gateway rounds it down to 0.02 at the boundary.
+    expect(expectOrder(sizeCloseOrder({ positionAmt: d('-0.029'), price: d('50000'), filters: market }))).toMatchObject({ side: 'BUY', quantity: '0.029' });
   });
 });

@@ -140,4 +140,47 @@ describe('the per-user task', () => {
     expect(resumed.status).toBe(ExecutionStatus.PLACED);
     expect(w.venue.orders.map((o) => [o.clientOrderId, o.quantity.toFixed()])).toEqual([[resumed.order!.clientOrderId, '0.04']]);
   });
+
+  describe('dust below the smallest market order', () => {
+    // MARKET_LOT_SIZE coarser than the position's own step: a market exit rounds down and leaves the rest.
+    const coarse = (w: Awaited<ReturnType<typeof world>>) => {
+      w.venue.filters = { ...w.venue.filters, stepSize: new Decimal('0.01'), minQty: new Decimal('0.01') };
+    };
+
+    it('a close leaves it open, says so, and the next OPEN is placed instead of being held up by it', async () => {
+      const w = await world();
+      w.venue.position = new Decimal('0.045');
+      coarse(w);
+      const close = await w.run(SignalAction.CLOSE);
+      expect(w.venue.orders.map((o) => [o.side, o.quantity.toFixed(), o.reduceOnly])).toEqual([['SELL', '0.04', true]]);
+      expect(close).toMatchObject({
+        status: ExecutionStatus.PLACED,
+        reason: 'closed 0.04 of 0.045 BTCUSDT; 0.005 stays open, below the smallest market order (0.01, in steps of 0.01); it does not hold up the next OPEN',
+      });
+      expect(await w.position()).toMatchObject({ side: 'LONG', quantity: '0.0050000000', closePending: true });
+
+      const open = await w.run(SignalAction.OPEN_LONG);
+      expect(open.status).toBe(ExecutionStatus.PLACED);
+      expect(w.venue.orders.map((o) => [o.side, o.quantity.toFixed(), o.reduceOnly])).toEqual([['SELL', '0.04', true], ['BUY', '0.04', false]]);
+      expect(await w.position()).toMatchObject({ side: 'LONG', closePending: false, openedByStrategy: true });
+    });
+
+    it('a CLOSE of nothing but dust sends nothing and says why; an OPEN the other way is not held up either', async () => {
+      const w = await world();
+      w.venue.position = new Decimal('-0.004');
+      coarse(w);
+      // The stream reported it and it is the strategy's (not a close's leftover: closePending is not set).
+      await w.ledger.recordPositions(w.userId, [await w.venue.getPosition('BTCUSDT')], 'STREAM');
+      await w.ledger.claimForStrategy(w.userId, 'BTCUSDT');
+      expect(await w.position()).toMatchObject({ side: 'SHORT', quantity: '0.0040000000', openedByStrategy: true, closePending: false });
+      const close = await w.run(SignalAction.CLOSE);
+      expect(close).toMatchObject({
+        status: ExecutionStatus.SKIPPED,
+        reason: 'the position 0.004 BTC is below the smallest market order (0.01, in steps of 0.01): a market order cannot close it',
+      });
+      expect(w.venue.orders).toHaveLength(0);
+      expect((await w.run(SignalAction.OPEN_LONG)).status).toBe(ExecutionStatus.PLACED);
+      expect(w.venue.position.toFixed()).toBe('0.036');
+    });
+  });
 });

@@ -27,8 +27,11 @@ export interface CloseSizingInput {
   positionAmt: Decimal;
   /** Only used to report the notional. */
   price: Decimal;
-  /** The symbol's market-order rules: an exit larger than the largest market order closes that much now, the rest later. */
-  filters?: Pick<SymbolFilters, 'stepSize' | 'maxQty'>;
+  /**
+   * The symbol's market-order rules: an exit larger than the largest market order closes that much now, the rest later;
+   * with `minQty`, a position no market order can close (see marketClosable) is skipped, not sent to be refused.
+   */
+  filters?: Pick<SymbolFilters, 'stepSize' | 'maxQty'> & Partial<Pick<SymbolFilters, 'minQty' | 'symbol'>>;
 }
 
 /**
@@ -83,15 +86,22 @@ export function sizeOpenOrder(input: OpenSizingInput): SizingResult {
 
 /**
  * CLOSE: the whole position, reduce-only, on the opposite side. The quantity
- * is not re-rounded: the exchange already holds it on the step, and rounding
- * down would leave dust open. Only a position above the largest market order
- * is cut to that maximum (the rest stays the strategy's, closed next). No minimum-notional check either: reduce-only
- * orders are exempt (Binance -4164 "unless reduce only"), and an exit must
- * never be refused for being small.
+ * is the exchange's own figure, not re-rounded here; the gateway rounds it DOWN
+ * to the market step at the boundary, so where MARKET_LOT_SIZE is coarser than
+ * LOT_SIZE a remainder below one market step stays open (see marketClosable).
+ * Only a position above the largest market order is cut to that maximum (the
+ * rest stays the strategy's, closed next). No minimum-notional check either:
+ * reduce-only orders are exempt (Binance -4164 "unless reduce only"), and an
+ * exit must never be refused for being small.
  */
 export function sizeCloseOrder(input: CloseSizingInput): SizingResult {
   const { positionAmt, price, filters } = input;
   if (positionAmt.isZero()) return skip('no open position to close');
+  const lot = filters?.minQty ? { ...filters, minQty: filters.minQty } : null;
+  if (lot && marketClosable(positionAmt, lot).isZero()) {
+    const base = lot.symbol ? ` ${assetsOf(lot.symbol).base}` : '';
+    return skip(`the position ${positionAmt.abs().toFixed()}${base} is ${belowMarketOrder(lot)}: a market order cannot close it`);
+  }
   let quantity = positionAmt.abs();
   if (filters && filters.maxQty.gt(0) && filters.maxQty.isFinite() && quantity.gt(filters.maxQty)) {
     // Down to the step, never up: a reduce-only order above the market maximum is refused whole.
@@ -106,8 +116,28 @@ export function sizeCloseOrder(input: CloseSizingInput): SizingResult {
   };
 }
 
-/** Rounded down to a whole number of steps, explicitly. */
-function floorToStep(quantity: Decimal, step: Decimal): Decimal {
+type MarketLot = Pick<SymbolFilters, 'stepSize' | 'minQty' | 'maxQty'>;
+
+/**
+ * The part of a position one MARKET order can take off, as the exchange boundary
+ * will send it: the size capped at the market maximum and rounded DOWN to the
+ * market step, never up (a reduce-only order above the position is refused);
+ * zero when that is under the market minimum. A remainder it leaves is dust
+ * only a LIMIT order could close: it must not hold up the strategy's next OPEN.
+ */
+export function marketClosable(positionAmt: Decimal, filters: MarketLot): Decimal {
+  let quantity = positionAmt.abs();
+  if (filters.maxQty.gt(0) && filters.maxQty.isFinite() && quantity.gt(filters.maxQty)) quantity = filters.maxQty;
+  if (filters.stepSize.gt(0)) quantity = floorToStep(quantity, filters.stepSize);
+  return quantity.isZero() || quantity.lt(filters.minQty) ? new Decimal(0) : quantity;
+}
+
+/** For a reason: "below the smallest market order (0.01, in steps of 0.01)". */
+export const belowMarketOrder = (filters: MarketLot) =>
+  `below the smallest market order (${filters.minQty.toFixed()}, in steps of ${filters.stepSize.toFixed()})`;
+
+/** Rounded down to a whole number of steps, explicitly (toward zero, whatever the sign). */
+export function floorToStep(quantity: Decimal, step: Decimal): Decimal {
   const floored = new Exact(quantity).div(step).toDecimalPlaces(0, Decimal.ROUND_DOWN).mul(step);
   return new Decimal(floored.toFixed());
 }

@@ -16,7 +16,7 @@ import type { Candidate } from '../routing/signal-router';
 import { deriveClientOrderId } from './client-order-id';
 import type { ExecutionClock } from './execution-clock';
 import { UNKNOWN_REASON, type OrderPlacer, type PlacementOutcome } from './order-placement';
-import { sizeCloseOrder, sizeOpenOrder, type SizingResult } from './sizing';
+import { belowMarketOrder, marketClosable, sizeCloseOrder, sizeOpenOrder, type SizingResult } from './sizing';
 import type { UserContext, UserContextCache } from './user-context';
 import { failed, fromStoredOrder, skipped, unknownOutcome, type UserOutcome } from './user-outcome';
 
@@ -128,10 +128,11 @@ export class UserTask {
       const exit = await this.finishPendingExit(filters);
       if (exit) return exit;
       equity = (await this.ctx.gateway.getAccount()).equity;
-    } else if (position && position.side === direction) {
-      return skipped(this.userId, `already ${direction.toLowerCase()} ${position.quantity} ${symbol}`);
-    } else if (position && position.side !== PositionSide.FLAT) {
-      return skipped(this.userId, `a ${position.side.toLowerCase()} position is open; it must be closed first`);
+    } else if (position && position.side !== PositionSide.FLAT && !marketClosable(new Decimal(position.quantity), filters).isZero()) {
+      // Only a position a market order could close blocks: dust below the market lot (a coarser market step left it) does not.
+      return skipped(this.userId, position.side === direction
+        ? `already ${direction.toLowerCase()} ${position.quantity} ${symbol}`
+        : `a ${position.side.toLowerCase()} position is open; it must be closed first`);
     }
     // The user's own risk check on the equity we are about to size from: a limit crossed now locks and skips, and so does a state that cannot be judged.
     const verdict = await this.deps.risk.check(this.userId, this.candidate.risk, equity);
@@ -157,18 +158,23 @@ export class UserTask {
       return skipped(this.userId, 'no open position on the exchange');
     }
     const filters = await this.ctx.gateway.getSymbolFilters(this.signal.symbol);
+    // Dust no market order can close is skipped with its reason here, not sent to be refused by the exchange.
     const sizing = sizeCloseOrder({ positionAmt: live.positionAmt, price: this.price, filters });
     const outcome = await this.place(sizing, this.clientOrderId(), {
       opening: false, leverage: this.ctx.leverage, positionBefore: live.positionAmt, releaseLease: this.lease,
     });
     if (sizing.kind === 'order' && outcome.order && new Decimal(outcome.order.executedQty).lt(live.positionAmt.abs())) {
       const left = live.positionAmt.abs().minus(outcome.order.executedQty);
-      return { ...outcome, reason: `closed ${outcome.order.executedQty} of ${live.positionAmt.abs().toFixed()} ${this.signal.symbol}; ${left.toFixed()} stays open until the next signal` };
+      const closed = `closed ${new Decimal(outcome.order.executedQty).toFixed()} of ${live.positionAmt.abs().toFixed()} ${this.signal.symbol}`;
+      const rest = marketClosable(left, filters).isZero()
+        ? `${left.toFixed()} stays open, ${belowMarketOrder(filters)}; it does not hold up the next OPEN`
+        : `${left.toFixed()} stays open until the next signal`;
+      return { ...outcome, reason: `${closed}; ${rest}` };
     }
     return outcome;
   }
 
-  /** Null once the exchange shows no position; otherwise why this OPEN cannot go ahead. */
+  /** Null once the exchange shows no position, or only dust no market order can close; otherwise why this OPEN cannot go ahead. */
   private async finishPendingExit(filters: SymbolFilters): Promise<UserOutcome | null> {
     const exitId = this.clientOrderId('exit');
     const known = this.known.find((o) => o.clientOrderId === exitId);
@@ -180,12 +186,14 @@ export class UserTask {
         await this.deps.ledger.flatten(this.em, this.userId, this.signal.symbol);
         return null;
       }
+      // What is left is below any market order: no exit can take it, so it must not block every OPEN from now on.
+      if (marketClosable(live.positionAmt, filters).isZero()) return null;
       const sizing = sizeCloseOrder({ positionAmt: live.positionAmt, price: this.price, filters });
       outcome = await this.place(sizing, exitId, { opening: false, leverage: this.ctx.leverage, positionBefore: live.positionAmt });
     }
     if (outcome.status !== ExecutionStatus.PLACED) return { ...outcome, reason: `the rest of the last position could not be closed before opening: ${outcome.reason}` };
     const after = await this.ctx.gateway.getPosition(this.signal.symbol);
-    if (!after.positionAmt.isZero()) {
+    if (!marketClosable(after.positionAmt, filters).isZero()) {
       return skipped(this.userId, `${after.positionAmt.abs().toFixed()} ${this.signal.symbol} of the last position is still open; the next signal closes it first`);
     }
     return null;

@@ -1,4 +1,5 @@
 import Decimal from 'decimal.js';
+import { InvalidOrderError } from '../../../src/engine/exchange/exchange-errors';
 import type {
   AccountSnapshot, ExchangeGateway, IncomeRecord, KeyPermissions, MarketOrderRequest, OrderResult, PositionSnapshot, SymbolFilters,
   TradeFill, UserDataStream,
@@ -41,13 +42,16 @@ export class ScriptedVenue implements ExchangeGateway {
   }
 
   async placeMarketOrder(request: MarketOrderRequest): Promise<OrderResult> {
-    const executed = this.fillLimit ? Decimal.min(this.fillLimit, request.quantity) : request.quantity;
+    // As the Binance gateway does at the boundary: rounded DOWN to the (market) step, refused below the minimum.
+    const quantity = request.quantity.div(this.filters.stepSize).toDecimalPlaces(0, Decimal.ROUND_DOWN).times(this.filters.stepSize);
+    if (quantity.isZero() || quantity.lt(this.filters.minQty)) throw new InvalidOrderError(`Quantity ${request.quantity.toFixed()} is below the minimum.`);
+    const executed = this.fillLimit ? Decimal.min(this.fillLimit, quantity) : quantity;
     const signed = request.side === 'BUY' ? executed : executed.neg();
     if (this.position.isZero() || this.position.isPositive() === signed.isPositive()) this.entry = this.price;
     this.position = this.position.plus(signed);
     const order: OrderResult = {
       symbol: request.symbol, exchangeOrderId: String(this.nextId++), clientOrderId: request.clientOrderId, side: request.side,
-      status: executed.eq(request.quantity) ? 'FILLED' : 'EXPIRED', quantity: request.quantity, executedQty: executed, avgPrice: this.price,
+      status: executed.eq(quantity) ? 'FILLED' : 'EXPIRED', quantity, executedQty: executed, avgPrice: this.price,
       reduceOnly: request.reduceOnly, updatedAt: new Date(),
     };
     this.orders.push(order);

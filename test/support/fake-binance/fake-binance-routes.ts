@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import Decimal from 'decimal.js';
 import {
-  BinanceReject, type FakeAccount, type FakeExchangeState, type FakeOrder, type FakeTrade, type FillOutcome,
+  BinanceReject, marketLotOf, type FakeAccount, type FakeExchangeState, type FakeOrder, type FakeTrade, type FillOutcome,
 } from './fake-binance-state';
 
 /** NONE: public; KEY: X-MBX-APIKEY only (listenKey); SIGNED: key + timestamp + HMAC signature. */
@@ -176,7 +176,7 @@ export const ROUTES: Record<string, Route> = {
         filters: [
           { filterType: 'PRICE_FILTER', minPrice: '556.80', maxPrice: '4529764', tickSize: r.tickSize },
           { filterType: 'LOT_SIZE', minQty: r.minQty, maxQty: r.maxQty, stepSize: r.stepSize },
-          { filterType: 'MARKET_LOT_SIZE', minQty: r.minQty, maxQty: '120', stepSize: r.stepSize },
+          { filterType: 'MARKET_LOT_SIZE', ...marketLotOf(r) },
           { filterType: 'MAX_NUM_ORDERS', limit: 200 },
           { filterType: 'MAX_NUM_ALGO_ORDERS', limit: 10 },
           { filterType: 'MIN_NOTIONAL', notional: r.minNotional },

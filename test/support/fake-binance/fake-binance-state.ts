@@ -41,7 +41,12 @@ export interface SymbolRules {
   minQty: string;
   maxQty: string;
   minNotional: string;
+  /** MARKET_LOT_SIZE, which Binance checks MARKET orders against as well (default: LOT_SIZE's step and minimum, at most 120). */
+  market?: { stepSize: string; minQty: string; maxQty: string };
 }
+
+/** The MARKET_LOT_SIZE filter the exchange serves and enforces for a symbol. */
+export const marketLotOf = (r: SymbolRules) => r.market ?? { stepSize: r.stepSize, minQty: r.minQty, maxQty: '120' };
 
 export const BTCUSDT_RULES: SymbolRules = {
   symbol: 'BTCUSDT', tickSize: '0.10', stepSize: '0.001', minQty: '0.001', maxQty: '1000', minNotional: '100',
@@ -257,6 +262,12 @@ export class FakeExchangeState {
     }
     if (qty.lt(rules.minQty)) throw new BinanceReject(400, -4003, 'Quantity less than or equal to zero.');
     if (qty.gt(rules.maxQty)) throw new BinanceReject(400, -4005, 'Quantity greater than max quantity.');
+    if (p.type === 'MARKET') {
+      const market = marketLotOf(rules);
+      if (!qty.mod(market.stepSize).isZero()) throw new BinanceReject(400, -1111, 'Precision is over the maximum defined for this asset.');
+      if (qty.lt(market.minQty)) throw new BinanceReject(400, -4003, 'Quantity less than or equal to zero.');
+      if (qty.gt(market.maxQty)) throw new BinanceReject(400, -4005, 'Quantity greater than max quantity.');
+    }
     const mark = this.price(p.symbol);
     let limitPrice = mark;
     if (p.type === 'LIMIT') {
