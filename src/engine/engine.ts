@@ -102,7 +102,7 @@ export class Engine {
     });
     this.risk = new RiskMonitor({
       orm, events: this.events, notifier: deps.riskNotifier, audit: deps.audit, defaults: settings.riskDefaults,
-      logger: logger.child({ module: 'risk' }), onChanged: deps.userChanged, clock: deps.clock, metrics,
+      logger: logger.child({ module: 'risk' }), onChanged: deps.userChanged, clock: deps.clock, metrics, journal: this.ledger,
     });
     const placer = new OrderPlacer({
       clock,
@@ -124,7 +124,11 @@ export class Engine {
       symbol: settings.strategy.symbol, logger: logger.child({ module: 'reconciler' }), userTimeLimitMs,
       onPass: (summary) => metrics.reconciled(summary.durationMs, summary.ordersSettled + summary.tradesAdded + summary.movementsAdded),
     });
-    this.leaderWork = new LeaderWork({ reconciler: this.reconciler, streams: this.streams, logger: logger.child({ module: 'leader-work' }) });
+    this.leaderWork = new LeaderWork({
+      reconciler: this.reconciler, streams: this.streams, logger: logger.child({ module: 'leader-work' }),
+      // After the pass's own events: what no judgement claimed (a crash, an outage) is judged, once, in order.
+      afterPass: () => this.risk.catchUp(),
+    });
   }
 
   /** Whether this node leads the strategy (and with it the streams and the reconciliation). */

@@ -13,7 +13,7 @@ export class LeaderWork {
   private active = false;
   private syncTimer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly deps: { reconciler: Reconciler; streams: UserStreams; logger: Logger }) {}
+  constructor(private readonly deps: { reconciler: Reconciler; streams: UserStreams; logger: Logger; afterPass?: () => Promise<unknown> }) {}
 
   get isActive(): boolean {
     return this.active;
@@ -32,6 +32,9 @@ export class LeaderWork {
     return this.serial(async () => {
       const summary = await this.deps.reconciler.reconcileAll();
       if (this.active) await this.deps.streams.sync();
+      if (this.active && this.deps.afterPass) {
+        await this.deps.afterPass().catch((err: unknown) => this.deps.logger.error({ err }, 'work after the reconciliation pass failed'));
+      }
       return summary;
     });
   }

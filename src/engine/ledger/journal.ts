@@ -63,11 +63,11 @@ export class Journal {
     return rows.length === 1;
   }
 
-  /** Events still unjudged that were journaled before `before`, oldest first. */
-  async unjudged(em: EntityManager, before: Date, limit: number): Promise<JournaledEvent[]> {
+  /** Events still unjudged that were journaled before `before` (and after `afterSeq`), oldest first. */
+  async unjudged(em: EntityManager, before: Date, limit: number, afterSeq = '0'): Promise<JournaledEvent[]> {
     const rows = await em.execute<Array<{ seq: string; type: JournaledEvent['type']; payload: Record<string, unknown> | string }>>(
-      'select seq, type, payload from ledger_journal where risk_judged_at is null and created_at < ? order by seq limit ?',
-      [before, limit],
+      'select seq, type, payload from ledger_journal where risk_judged_at is null and created_at < ? and seq > ? order by seq limit ?',
+      [before, afterSeq, limit],
     );
     return rows.map((r) => decodeJournaled(String(r.seq), r.type, typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload));
   }

@@ -274,8 +274,8 @@ export class Ledger {
   }
 
   /** Journaled events no judgement has claimed (lost to a crash or an outage), journaled before `before`, oldest first. */
-  unjudgedEvents(before: Date, limit = 500): Promise<JournaledEvent[]> {
-    return this.journal.unjudged(this.deps.orm.em.fork(), before, limit);
+  unjudgedEvents(before: Date, limit = 500, afterSeq?: string): Promise<JournaledEvent[]> {
+    return this.journal.unjudged(this.deps.orm.em.fork(), before, limit, afterSeq);
   }
 
   pruneJournal(judgedBefore: Date): Promise<number> {

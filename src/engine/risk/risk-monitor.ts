@@ -7,6 +7,7 @@ import { RiskEvent } from '../../entities/risk-event.entity';
 import { User } from '../../entities/user.entity';
 import { UserRiskState } from '../../entities/user-risk-state.entity';
 import type { EngineEvents } from '../engine-events';
+import type { JournaledEvent, Ledger } from '../ledger/ledger';
 import type { EngineMetrics } from '../metrics-port';
 import { systemWallClock, type AuditTrail, type Clock, type RiskNotifier } from '../ports';
 import {
@@ -48,6 +49,11 @@ const unjudged = (why: string): RiskVerdict => ({ locked: true, unjudged: true, 
 const RETRY_DELAYS_MS = [500, 1_000, 2_000, 4_000, 8_000, 15_000];
 /** The longest an OPEN waits for its risk judgement before it is refused (well inside a user task's time). */
 const OPEN_CHECK_TIMEOUT_MS = 5_000;
+/** A journaled event is caught up only once its own judgement has had this long to claim it. */
+const CATCH_UP_GRACE_MS = 60_000;
+const CATCH_UP_BATCH = 500;
+/** Judged journal entries are kept this long for operators. */
+const JOURNAL_KEPT_MS = 7 * 86_400_000;
 
 type Transition = 'LOCKED' | 'LIFTED' | 'UNLOCKED' | null;
 
@@ -85,21 +91,54 @@ export class RiskMonitor {
       onChanged: (userId: string) => void;
       clock?: Clock;
       metrics?: Pick<EngineMetrics, 'riskLocked'>;
+      /** The ledger's journal: each event is claimed in the transaction that judges it, and what no judgement claimed is caught up. */
+      journal?: Pick<Ledger, 'claimJudgement' | 'unjudgedEvents' | 'pruneJournal'>;
       /** Tests shorten these. */
       retryDelaysMs?: readonly number[];
       openCheckTimeoutMs?: number;
     },
   ) {
     const { events } = deps;
-    events.on('BalanceChanged', (e) => void this.enqueue(e.userId, { equity: e.equity }));
-    // A fill's realized PnL was already in the equity as unrealized PnL (equity = wallet + unrealized): only its fee moves it.
-    // The balance change that follows on the stream (or the reconciler's read) then gives the exact figure.
-    events.on('FillRecorded', (e) => void this.enqueue(e.userId, { equityDelta: (e.commissionUsdt ?? new Decimal(0)).neg() }));
-    events.on('PositionClosed', (e) => void this.enqueue(e.userId, { close: e.netPnl }));
-    events.on('MovementRecorded', (e) => {
-      const change = movementChange(e.kind, e.usdtValue, e.occurredAt);
-      if (change) void this.enqueue(e.userId, change);
-    });
+    const judge = (e: JournaledEvent) => void this.judgeEvent(e);
+    events.on('BalanceChanged', judge);
+    events.on('FillRecorded', judge);
+    events.on('PositionClosed', judge);
+    events.on('MovementRecorded', judge);
+  }
+
+  /** A ledger event, as emitted after its commit or as caught up from the journal. */
+  private judgeEvent(event: JournaledEvent): Promise<RiskVerdict> | undefined {
+    const change = changeOf(event);
+    // An event that moves nothing is still claimed, or the catch-up would hand it back for ever.
+    if (!change && !event.seq) return undefined;
+    return this.enqueue(event.userId, change ?? {}, event.seq);
+  }
+
+  /**
+   * Judges, in journal order, every ledger event that no judgement claimed
+   * within `graceMs` of being journaled: lost to a crash between the ledger's
+   * commit and its judgement, or dropped after every retry while the database
+   * was away. Each is judged once (the claim), at the time it is caught up.
+   * Judged entries older than a week are dropped. Returns how many it judged.
+   */
+  async catchUp(graceMs = CATCH_UP_GRACE_MS): Promise<number> {
+    const { journal } = this.deps;
+    if (!journal) return 0;
+    const before = new Date(Date.now() - graceMs);
+    let judged = 0;
+    // Forward through the journal: what fails again (the database away again) waits for the next pass.
+    let afterSeq: string | undefined;
+    for (;;) {
+      const batch = await journal.unjudgedEvents(before, CATCH_UP_BATCH, afterSeq);
+      if (batch.length === 0) break;
+      await Promise.all(batch.map((e) => this.judgeEvent(e)));
+      judged += batch.length;
+      afterSeq = batch[batch.length - 1].seq;
+      if (batch.length < CATCH_UP_BATCH) break;
+    }
+    if (judged > 0) this.deps.logger.warn({ judged }, 'risk judged ledger events that no judgement had claimed');
+    await journal.pruneJournal(new Date(Date.now() - JOURNAL_KEPT_MS));
+    return judged;
   }
 
   /** Ledger events whose judgement still failed after every retry (each one logged): the state missed them. */
@@ -259,7 +298,7 @@ export class RiskMonitor {
    * the streak, a lost deposit would later read as profit. One that still
    * fails is dropped, logged with what it carried and counted.
    */
-  private enqueue(userId: string, change: RiskChange): Promise<RiskVerdict> {
+  private enqueue(userId: string, change: RiskChange, seq?: string): Promise<RiskVerdict> {
     return this.serially(userId, async () => {
       const delays = this.deps.retryDelaysMs ?? RETRY_DELAYS_MS;
       // Every try judges at the time of the first, however late it commits (a loss at 23:59 stays that day's).
@@ -267,7 +306,7 @@ export class RiskMonitor {
       try {
         for (let attempt = 0; ; attempt++) {
           try {
-            return await this.apply(userId, change, now);
+            return await this.apply(userId, change, now, seq);
           } catch (err) {
             if (attempt >= delays.length) throw err;
             this.retrying.add(userId);
@@ -281,7 +320,8 @@ export class RiskMonitor {
       }
     }).catch((err) => {
       this.dropped += 1;
-      this.deps.logger.error({ userId, err, change: describeChange(change), dropped: this.dropped }, 'risk judgement failed after every retry; the event is dropped');
+      // Dropped here, not lost: a journaled event stays unclaimed and the next catch-up judges it.
+      this.deps.logger.error({ userId, err, change: describeChange(change), seq, dropped: this.dropped }, 'risk judgement failed after every retry; the event is dropped');
       return unjudged('a temporary error');
     });
   }
@@ -297,9 +337,13 @@ export class RiskMonitor {
   }
 
   /** One try: the judgement commits with the state it changes; only then is it announced (never twice). */
-  private async apply(userId: string, change: RiskChange, now = this.now): Promise<RiskVerdict> {
+  private async apply(userId: string, change: RiskChange, now = this.now, seq?: string): Promise<RiskVerdict> {
     const result = await this.emFor(userId).transactional(async (tx) => {
       const state = await this.lockedRow(tx, userId);
+      // Judged already (by a catch-up, or on another node): the state has it, nothing moves twice.
+      if (seq && this.deps.journal && !(await this.deps.journal.claimJudgement(tx, seq))) {
+        return { state, limits: this.limitsOf(state), transition: null as Transition, moved: false };
+      }
       const before = JSON.stringify([state.currentDrawdown, state.dailyLoss, state.weeklyLoss, state.consecutiveLosses, state.isLocked]);
       const transition = this.judge(tx, state, change, now);
       const after = JSON.stringify([state.currentDrawdown, state.dailyLoss, state.weeklyLoss, state.consecutiveLosses, state.isLocked]);
@@ -403,4 +447,20 @@ function describeChange(change: RiskChange): Record<string, string> {
   if (change.capital) out.capital = `${change.capital.amount.toFixed()} at ${change.capital.at.toISOString()}`;
   if (change.close) out.close = change.close.toFixed();
   return out;
+}
+
+/** What a ledger event changes in the user's risk figures (null: nothing). */
+function changeOf(event: JournaledEvent): RiskChange | null {
+  switch (event.type) {
+    case 'BalanceChanged':
+      return { equity: event.equity };
+    // A fill's realized PnL was already in the equity as unrealized PnL (equity = wallet + unrealized): only its fee moves it.
+    // The balance change that follows on the stream (or the reconciler's read) then gives the exact figure.
+    case 'FillRecorded':
+      return { equityDelta: (event.commissionUsdt ?? new Decimal(0)).neg() };
+    case 'PositionClosed':
+      return { close: event.netPnl };
+    case 'MovementRecorded':
+      return movementChange(event.kind, event.usdtValue, event.occurredAt);
+  }
 }
