@@ -1,5 +1,7 @@
 import Decimal from 'decimal.js';
 import { PositionSide } from '../../entities/enums';
+import type { SymbolFilters } from '../exchange/exchange-gateway';
+import { sizeOpenOrder } from '../execution/sizing';
 
 export interface BacktestTrade {
   side: PositionSide.LONG | PositionSide.SHORT;
@@ -27,6 +29,7 @@ interface OpenPosition {
 }
 
 export interface AccountRules {
+  /** A whole number 1–125, as the live settings. */
   leverage: Decimal;
   /** Share of equity committed as margin per position, before the signal's strength. */
   fraction: Decimal;
@@ -46,8 +49,14 @@ export class SimulatedAccount {
   feesPaid = new Decimal(0);
   skippedOpens = 0;
 
+  /** Only the step is modelled: no exchange minimum or maximum, so a backtest skips an OPEN only when it rounds to nothing. */
+  private readonly filters: SymbolFilters;
+
   constructor(startingBalance: Decimal, private readonly rules: AccountRules) {
     this.cash = startingBalance;
+    this.filters = {
+      symbol: '', tickSize: new Decimal(0), stepSize: rules.stepSize, minQty: new Decimal(0), maxQty: new Decimal(Infinity), minNotional: new Decimal(0),
+    };
   }
 
   get openSide(): PositionSide {
@@ -60,13 +69,21 @@ export class SimulatedAccount {
 
   open(side: PositionSide.LONG | PositionSide.SHORT, price: Decimal, strength: number, time: number): void {
     if (this.position) this.close(price, time, false);
-    const notional = this.cash.mul(this.rules.fraction).mul(strength).mul(this.rules.leverage);
-    // Round the quantity down, as the live executor does, so a position never exceeds what sizing allowed.
-    const quantity = notional.div(price).div(this.rules.stepSize).floor().mul(this.rules.stepSize);
-    if (quantity.lte(0) || this.cash.lte(0)) {
+    // The live executor's own sizing (never a copy of it): equity × fraction × strength × leverage, rounded DOWN to the step.
+    const sizing = sizeOpenOrder({
+      direction: side,
+      equity: this.cash,
+      maxPositionPct: this.rules.fraction,
+      strength: new Decimal(strength),
+      leverage: this.rules.leverage.toNumber(),
+      price,
+      filters: this.filters,
+    });
+    if (sizing.kind === 'skip') {
       this.skippedOpens++;
       return;
     }
+    const { quantity } = sizing;
     const fee = quantity.mul(price).mul(this.rules.feeRate);
     this.cash = this.cash.minus(fee);
     this.feesPaid = this.feesPaid.plus(fee);
