@@ -182,7 +182,6 @@ export function createServices(deps: {
       audit,
       // Risk locks and lifts are mailed like every other notice: queued, retried, never in the judgement's way.
       riskNotifier: notifier,
-      userChanged,
       clock: deps.clock,
       metrics,
     },

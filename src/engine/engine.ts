@@ -50,8 +50,6 @@ export interface EngineDeps {
   signals: SignalStore;
   audit: AuditTrail;
   riskNotifier: RiskNotifier;
-  /** Tells every node that a user's cached state is stale. */
-  userChanged(userId: string): void;
   /** Business time (UTC days and weeks); tests move it. */
   clock?: Clock;
   /** Counters the engine bumps where things happen (the app's Prometheus metrics). */
@@ -102,7 +100,7 @@ export class Engine {
     });
     this.risk = new RiskMonitor({
       orm, events: this.events, notifier: deps.riskNotifier, audit: deps.audit, defaults: settings.riskDefaults,
-      logger: logger.child({ module: 'risk' }), onChanged: deps.userChanged, clock: deps.clock, metrics, journal: this.ledger,
+      logger: logger.child({ module: 'risk' }), clock: deps.clock, metrics, journal: this.ledger,
     });
     const placer = new OrderPlacer({
       clock,

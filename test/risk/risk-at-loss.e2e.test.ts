@@ -74,6 +74,8 @@ describe('per-user risk acts at the moment of loss', () => {
     const eventsA = socketA.subscribe('subscription { riskStateChanged { isLocked lockedReason } }');
 
     price('50000');
+    const streamUpSince = t.app.services.engine.streams.connectedSince(a.user.id);
+    expect(streamUpSince).not.toBeNull();
     // 10,000 × 30 % × 10 / 50,000 = 0.6 BTC each.
     expect((await resultOf('OPEN_LONG', a.user)).status).toBe('PLACED');
     // The market falls 1,400; two thirds of A's position is sold on a thin book: 0.4 × 1,400 = 560 USDT realized.
@@ -87,6 +89,9 @@ describe('per-user risk acts at the moment of loss', () => {
     // Fees 12 + 7.776, realized 560, and the rest of the position 280 under water: equity 9,140.224 against the day's 10,000.
     expect(locked.riskStateChanged.lockedReason).toBe('daily loss 859.78 USDT = 8.60 % of start-of-day equity 10,000.00, limit 5 %');
     await mail.waitFor(a.user.email, /(risk limit reached)/);
+    // The lock leaves the user's exchange connection alone: the stream that saw the loss keeps watching.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(t.app.services.engine.streams.connectedSince(a.user.id)).toEqual(streamUpSince);
 
     // Another user's state is their own: B joins flat and trades the next signal while A sits it out.
     const b = await trader('bystander');

@@ -25,7 +25,7 @@ describe('risk judged from the ledger journal', () => {
 
   const monitorFor = (kit: ReturnType<typeof ledgerOn>, locks: string[] = []) =>
     new RiskMonitor({
-      orm: db.orm, events: kit.events, audit: new AuditService(), defaults: DEFAULTS, logger: createLogger('silent'), onChanged: () => undefined,
+      orm: db.orm, events: kit.events, audit: new AuditService(), defaults: DEFAULTS, logger: createLogger('silent'),
       notifier: { riskLocked: (_u, reason) => void locks.push(reason), riskLifted: () => undefined },
       clock: { now: () => at(3600) }, journal: kit.ledger, retryDelaysMs: [10],
     });

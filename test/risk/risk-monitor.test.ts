@@ -55,7 +55,7 @@ describe('the risk monitor when the database fails', () => {
     const events = new EngineEvents(createLogger('silent'));
     const locks: string[] = [];
     const monitor = new RiskMonitor({
-      orm, events, audit: new AuditService(), defaults: opts.defaults ?? DEFAULTS, logger: createLogger('warn', log), onChanged: () => undefined,
+      orm, events, audit: new AuditService(), defaults: opts.defaults ?? DEFAULTS, logger: createLogger('warn', log),
       notifier: { riskLocked: (_u, reason) => void locks.push(reason), riskLifted: () => undefined },
       clock: { now: () => NOW }, retryDelaysMs: opts.retryDelaysMs ?? [20, 20],
     });

@@ -45,7 +45,7 @@ describe('an OPEN when the risk state cannot be judged', () => {
     const risk = new RiskMonitor({
       orm: down, events: new EngineEvents(logger), notifier: { riskLocked: () => undefined, riskLifted: () => undefined }, audit: new AuditService(),
       defaults: { maxDrawdown: d('0.2'), maxDailyLossPct: d('0.05'), maxWeeklyLossPct: d('0.1'), maxConsecutiveLosses: 5 },
-      logger, onChanged: () => undefined, retryDelaysMs: [],
+      logger, retryDelaysMs: [],
     });
     const deps: UserTaskDeps = {
       ledger: ledgerOn(db.orm).ledger,

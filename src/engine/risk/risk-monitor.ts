@@ -87,8 +87,6 @@ export class RiskMonitor {
       audit: AuditTrail;
       defaults: RiskLimits;
       logger: Logger;
-      /** Tells every node to drop cached state for this user (routing reads the lock). */
-      onChanged: (userId: string) => void;
       clock?: Clock;
       metrics?: Pick<EngineMetrics, 'riskLocked'>;
       /** The ledger's journal: each event is claimed in the transaction that judges it, and what no judgement claimed is caught up. */
@@ -429,8 +427,9 @@ export class RiskMonitor {
 
   private announce(userId: string, state: UserRiskState, limits: RiskLimits, transition: Transition, moved = false): void {
     if (transition || moved) this.deps.events.emit({ type: 'RiskStateChanged', userId, state, limits, transition });
+    // No cluster-wide "user changed" here: routing reads the lock from the database for every signal, and dropping
+    // the user's cached exchange context would close the very stream that is watching their loss.
     if (!transition) return;
-    this.deps.onChanged(userId);
     if (transition === 'LOCKED') {
       this.deps.metrics?.riskLocked(state.lockKind ?? 'unknown');
       this.deps.notifier.riskLocked(userId, state.lockedReason ?? 'a risk limit was reached');
