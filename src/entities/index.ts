@@ -30,13 +30,13 @@ import { UserRiskState } from './user-risk-state.entity';
 export {
   AccountMovement, AuditLog, BalanceSnapshot, Deployment, EmailToken, ExecutionReportRecord, Invoice, JobRun, Order, PaperAccount, PaperFill,
   Position, RiskEvent, Session, Signal, Trade, User, UserExchangeConfig, UserExecution, UserProfit, UserRiskState,
-  UserKnownIp, PlanChange, ProfitDeferral, BillingClosing, LedgerCursor, AuthLock,
+  UserKnownIp, PlanChange, ProfitDeferral, BillingClosing, LedgerCursor, AuthLock, JournalEntry,
 };
 
 /** Listed explicitly: MikroORM's folder discovery does not see .ts files under @swc/jest. */
 export const ENTITIES = [
   User, Session, EmailToken, UserExchangeConfig, UserRiskState, UserProfit, Signal, Order, Trade, Position,
   RiskEvent, UserExecution, ExecutionReportRecord, BalanceSnapshot, Invoice, AuditLog, PaperAccount, PaperFill, JobRun,
-  AccountMovement, UserKnownIp, Deployment, PlanChange, ProfitDeferral, BillingClosing, LedgerCursor, AuthLock,
+  AccountMovement, UserKnownIp, Deployment, PlanChange, ProfitDeferral, BillingClosing, LedgerCursor, AuthLock, JournalEntry,
 ];
 export * from './enums';
