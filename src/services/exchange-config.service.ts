@@ -131,7 +131,10 @@ export class ExchangeConfigService implements KeyHealth {
         if (turnedOff === 0) return null;
         this.deps.audit.record(tx, { action: 'exchange.key_invalid', userId, detail: `${source.toLowerCase().replace('_', ' ')}: ${reason}` });
         const config = await tx.findOne(UserExchangeConfig, { user: userId });
-        return config?.apiKeyMasked ?? 'on file';
+        const masked = config?.apiKeyMasked ?? 'on file';
+        // The owner's mail is queued in the same transaction: switched off, audited and told, or none of it.
+        await this.deps.notifier.keyTurnedInvalid(userId, { maskedKey: masked, reason, source }, tx);
+        return masked;
       });
     } catch (err) {
       this.deps.logger.error({ userId, source, err: (err as Error).message }, 'a refused key could not be switched off; the next refusal tries again');
@@ -139,7 +142,6 @@ export class ExchangeConfigService implements KeyHealth {
     }
     if (maskedKey === null) return;
     this.deps.onChanged?.(userId);
-    await this.deps.notifier.keyTurnedInvalid(userId, { maskedKey, reason, source });
   }
 
   async set(scope: SignedInScope, input: ExchangeConfigInputData): Promise<UserExchangeConfig> {

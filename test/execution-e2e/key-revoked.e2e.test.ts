@@ -237,4 +237,37 @@ describe('a key the exchange stops honouring while the platform trades with it',
     await expectOneKeyInvalidRow(victim, /^reconciler: /);
     await mail.waitForMail(victim.email, (m) => m.subject === STOPPED);
   });
+
+  it('never switches a key off without queuing its mail: when the queue refuses the job the key stays on, and the next refusal does all three', async () => {
+    const victim = await trader();
+    fake.revokeKey(victim.apiKey);
+    // The job queue refuses its next mail job once, as a database that fails mid-way would (a sequence survives the rollback).
+    await sql('create sequence if not exists queue_refusals');
+    await sql(`create or replace function refuse_job_once() returns trigger language plpgsql as $$
+      begin
+        if (select identifier from graphile_worker._private_tasks where id = new.task_id) = 'notifications.send-mail'
+           and nextval('queue_refusals') = 1 then
+          raise exception 'job refused once';
+        end if;
+        return new;
+      end $$`);
+    await sql('create trigger refuse_job_once before insert on graphile_worker._private_jobs for each row execute function refuse_job_once()');
+    try {
+      expect((await broadcast('OPEN_LONG')).get(victim.id)).toMatchObject({ status: 'FAILED', reason: expect.stringMatching(REJECTED) });
+      await waitFor(async () => (await sql('select last_value::int as n, is_called from queue_refusals'))[0].is_called === true, 'the queue to refuse the mail');
+      await waitFor(() => t.logs.text().includes('a refused key could not be switched off; the next refusal tries again'), 'the switch-off to be given up');
+      // Not switched off without its mail: the owner would never learn why trading stopped.
+      expect((await me(victim)).exchangeConfig).toMatchObject({ isValid: true });
+      expect((await adminAudit(victim.id)).map((r) => r.action)).not.toContain('exchange.key_invalid');
+    } finally {
+      await sql('drop trigger refuse_job_once on graphile_worker._private_jobs');
+    }
+
+    await t.app.services.reconciler.reconcileAll();
+    expect((await me(victim)).exchangeConfig).toMatchObject({ isValid: false, lastVerifyError: expect.stringMatching(REJECTED) });
+    await expectOneKeyInvalidRow(victim, /^reconciler: /);
+    await mail.waitForMail(victim.email, (m) => m.subject === STOPPED);
+    await waitFor(mailQueueEmpty, 'the mail queue to drain');
+    expect(stoppedMails(victim.email)).toHaveLength(1);
+  });
 });

@@ -103,8 +103,9 @@ export class NotificationService implements SignInNotifier, BillingNotifier {
   }
 
   /** For the daily check, the engine's fan-out and the reconciler alike. */
-  keyTurnedInvalid(userId: string, input: { maskedKey: string; reason: string; source: KeyCheckSource }): Promise<void> {
-    return this.toUser(userId, 'key-invalid', { maskedKey: input.maskedKey, reason: input.reason, detectedBy: DETECTED_BY[input.source] });
+  /** `within`: queued in the caller's transaction (the key's switch-off and its audit row), and a failure throws so none is kept. */
+  keyTurnedInvalid(userId: string, input: { maskedKey: string; reason: string; source: KeyCheckSource }, within?: SqlRunner): Promise<void> {
+    return this.toUser(userId, 'key-invalid', { maskedKey: input.maskedKey, reason: input.reason, detectedBy: DETECTED_BY[input.source] }, within);
   }
 
   riskLocked(userId: string, reason: string): Promise<void> {
