@@ -1,25 +1,14 @@
-import { Client } from 'pg';
 import { runMigrations } from 'graphile-worker';
 import { createLogger } from '../../src/config/logger';
 import { KEY_REVERIFICATION_JOB, registerAppJobs } from '../../src/jobs/app-jobs';
 import { JobScheduler } from '../../src/jobs/job-scheduler';
 import type { ReverificationSummary } from '../../src/services/key-reverification.job';
 import { eventuallyExpect } from '../support/eventually';
-import { createMigratedOrm } from '../support/test-database';
+import { createMigratedOrm, queryDatabase as query } from '../support/test-database';
 
 const logger = createLogger('silent');
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
-
-async function query<T = Record<string, unknown>>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query(sql, params)).rows as T[];
-  } finally {
-    await client.end();
-  }
-}
 
 /** The application's periodic jobs as the scheduler runs them (their work stubbed: only the wiring is under test). */
 describe('the cluster jobs on the scheduler', () => {

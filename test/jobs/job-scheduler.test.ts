@@ -1,23 +1,12 @@
-import { Client } from 'pg';
 import { runMigrations } from 'graphile-worker';
 import { createLogger } from '../../src/config/logger';
 import { JobScheduler, type PeriodicRun } from '../../src/jobs/job-scheduler';
 import { eventuallyExpect } from '../support/eventually';
 import { LogCapture } from '../support/log-capture';
-import { createMigratedOrm } from '../support/test-database';
+import { createMigratedOrm, queryDatabase as query } from '../support/test-database';
 
 const logger = createLogger('silent');
 const DAY = 86_400_000;
-
-async function query<T = Record<string, unknown>>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query(sql, params)).rows as T[];
-  } finally {
-    await client.end();
-  }
-}
 
 describe('job scheduler (graphile-worker on PostgreSQL)', () => {
   let db: Awaited<ReturnType<typeof createMigratedOrm>>;
