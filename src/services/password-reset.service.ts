@@ -6,12 +6,12 @@ import { AppError, badInput, ErrorCode } from '../errors/app-error';
 import type { AccountLimit } from './account-limits';
 import type { AuditService } from './audit.service';
 import { networkOf } from './client-ip';
-import { KeyDecryptError } from './key-cipher';
 import type { SessionRevokedEvent } from './session-revocation';
 import { normalizeEmail } from './email';
 import type { EmailTokenService, TokenProblem } from './email-token.service';
 import type { JobQueue, TaskContext, TaskRegistry } from './notifications/job-queue';
-import type { NotificationService, PayloadSealer } from './notifications/notification.service';
+import type { NotificationService } from './notifications/notification.service';
+import { SealedJobData, type PayloadSealer } from './sealed-job-data';
 import { assertPasswordPolicy, hashPassword } from './password';
 import type { RateLimits } from './rate-limits';
 import type { Scope } from './scope';
@@ -55,7 +55,11 @@ export class PasswordResetService {
       sealer: PayloadSealer;
       clock?: () => Date;
     },
-  ) {}
+  ) {
+    this.sealed = new SealedJobData(deps.sealer, SEAL_CONTEXT);
+  }
+
+  private readonly sealed: SealedJobData<ResetRequest>;
 
   private now(): Date {
     return this.deps.clock?.() ?? new Date();
@@ -71,7 +75,7 @@ export class PasswordResetService {
     await this.limited(scope, 'passwordResetPerIp', networkOf(scope.ip), 'password reset');
     await this.limited(scope, 'passwordResetPerEmail', email, 'password reset for one address');
     const request: ResetRequest = { email, ip: scope.ip };
-    await this.deps.queue.enqueue(RESET_REQUEST_TASK, { sealed: this.deps.sealer.encrypt(JSON.stringify(request), SEAL_CONTEXT) });
+    await this.deps.queue.enqueue(RESET_REQUEST_TASK, { sealed: this.sealed.seal(request) });
     return true;
   }
 
@@ -141,16 +145,11 @@ export class PasswordResetService {
       this.deps.logger.error({ jobId: ctx.jobId }, 'password-reset request without a sealed payload dropped');
       return;
     }
-    let request: ResetRequest;
-    try {
-      request = JSON.parse(this.deps.sealer.decrypt(payload.sealed, SEAL_CONTEXT)) as ResetRequest;
-    } catch (err) {
+    const request = this.sealed.open(payload.sealed);
+    if (!request) {
       // Sealed under a master key this node no longer holds: no retry can read it (the user asks again).
-      if (err instanceof KeyDecryptError) {
-        this.deps.logger.error({ jobId: ctx.jobId }, 'password-reset request could not be unsealed; dropped');
-        return;
-      }
-      throw err;
+      this.deps.logger.error({ jobId: ctx.jobId }, 'password-reset request could not be unsealed; dropped');
+      return;
     }
     await this.issue(request.email, request.ip);
   }

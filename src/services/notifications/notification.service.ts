@@ -9,7 +9,7 @@ import { Invoice } from '../../entities/invoice.entity';
 import { WITHOUT_OWNER } from '../../entities/owner-filter';
 import { User } from '../../entities/user.entity';
 import type { BillingNotifier, PlanChangeNotice } from '../billing/billing-notifier';
-import { KeyDecryptError } from '../key-cipher';
+import { SealedJobData, type PayloadSealer } from '../sealed-job-data';
 import type { MailService } from '../mail.service';
 import type { JobQueue, SqlRunner, TaskContext, TaskRegistry } from './job-queue';
 import type { MailKind, MailParams } from './mail-kinds';
@@ -37,12 +37,6 @@ type SealedPart = { to?: string; params: Record<string, unknown> };
  */
 type MailJobPayload = { kind: MailKind; userId?: string; origin?: LogContext; sealed: string };
 
-/** Seals job payloads with the master key (AES-256-GCM, KeyCipher), `context` in the AAD. */
-export interface PayloadSealer {
-  encrypt(plaintext: string, context: string): string;
-  decrypt(ciphertext: string, context: string): string;
-}
-/** Never a user id (those are UUIDs): a sealed mail job cannot pass for a user's exchange credentials. */
 const SEAL_CONTEXT = 'mail-job';
 
 /** The period an invoice covers, as a reader names it ("November 2026"). */
@@ -75,7 +69,11 @@ export class NotificationService implements SignInNotifier, BillingNotifier {
        */
       sealer: PayloadSealer;
     },
-  ) {}
+  ) {
+    this.sealed = new SealedJobData(deps.sealer, SEAL_CONTEXT);
+  }
+
+  private readonly sealed: SealedJobData<SealedPart>;
 
   registerTasks(registry: TaskRegistry): void {
     registry.define(SEND_MAIL_TASK, (payload, ctx) => this.deliver(payload, ctx), { maxAttempts: MAIL_MAX_ATTEMPTS });
@@ -185,7 +183,7 @@ export class NotificationService implements SignInNotifier, BillingNotifier {
         kind,
         ...(userId ? { userId } : {}),
         ...(origin ? { origin: { reqId: origin.reqId, ...(origin.connId ? { connId: origin.connId } : {}) } } : {}),
-        sealed: this.deps.sealer.encrypt(JSON.stringify(part), SEAL_CONTEXT),
+        sealed: this.sealed.seal(part),
       };
       await this.deps.queue.enqueue(SEND_MAIL_TASK, payload, within ? { within } : undefined);
     } catch (err) {
@@ -203,16 +201,11 @@ export class NotificationService implements SignInNotifier, BillingNotifier {
       this.deps.logger.error({ jobId: ctx.jobId, kind: job.kind }, 'mail job of an unknown kind dropped');
       return;
     }
-    let part: SealedPart;
-    try {
-      part = JSON.parse(this.deps.sealer.decrypt(job.sealed, SEAL_CONTEXT)) as SealedPart;
-    } catch (err) {
+    const part = this.sealed.open(job.sealed);
+    if (!part) {
       // Sealed under a master key this node no longer holds: no retry can read it.
-      if (err instanceof KeyDecryptError) {
-        this.deps.logger.error({ jobId: ctx.jobId, kind: job.kind }, 'mail job could not be unsealed; dropped');
-        return;
-      }
-      throw err;
+      this.deps.logger.error({ jobId: ctx.jobId, kind: job.kind }, 'mail job could not be unsealed; dropped');
+      return;
     }
     const to = part.to ?? (job.userId ? await this.addressOf(job.userId) : null);
     if (!to) {
