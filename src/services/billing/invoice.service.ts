@@ -9,7 +9,7 @@ import type { AuditService } from '../audit.service';
 import { isUuid } from '../ids';
 import { afterCursor, decodeCursor, pageSize, toPage } from '../pagination';
 import type { SignedInScope } from '../scope';
-import { assertAdmin } from './admin-only';
+import { assertAdmin } from '../access';
 import { addMonths, isUtcMonthStart, monthName } from './billing-calendar';
 import { toInvoiceView, type InvoiceView } from './billing-views';
 import type { InvoiceIssuer } from './invoice-issuer';

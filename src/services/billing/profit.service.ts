@@ -6,7 +6,7 @@ import { badInput } from '../../errors/app-error';
 import { formatDecimal } from '../../schema/scalars';
 import { isUuid } from '../ids';
 import type { SignedInScope } from '../scope';
-import { assertAdmin } from './admin-only';
+import { assertAdmin } from '../access';
 import { addDays, addMonths, isUtcDayStart, startOfIsoWeek, startOfUtcDay, startOfUtcMonth } from './billing-calendar';
 import type { ProfitRecordView, ProfitSummaryView } from './billing-views';
 import type { DailySettlement } from './daily-settlement';
