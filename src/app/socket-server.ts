@@ -24,9 +24,10 @@ import { checkStorableText, parseLimited } from './graphql-input-checks';
 import { hideSuggestions, socketValidationRules } from './graphql-limits';
 import { bearerToken, contextFor } from './request-context';
 import type { Services } from './services';
+import { SocketSeats } from './socket-seats';
 
 const MAX_SUBSCRIPTIONS_PER_SOCKET = 50;
-/** Open sockets one user may hold on one node: a few tabs and devices, not a flood. */
+/** Open sockets one user may hold, on one node and across the cluster: a few tabs and devices, not a flood. */
 export const MAX_SOCKETS_PER_USER = 10;
 /** Handshakes per client address per minute (each one may cost a token check against the database). */
 export const MAX_HANDSHAKES_PER_MINUTE = 60;
@@ -90,10 +91,12 @@ export function attachSocketServer(
     },
   });
   const byUser = new Map<string, Set<SocketExtra>>();
+  const seats = new SocketSeats(services.redis, MAX_SOCKETS_PER_USER, logger);
 
   const forget = (extra: SocketExtra) => {
     clearTimeout(extra.expiryTimer);
     if (extra.actor) byUser.get(extra.actor.id)?.delete(extra);
+    if (extra.actor && extra.connId) seats.release(extra.actor.id, extra.connId);
   };
 
   // Suggestions ("Did you mean …") name fields a production schema does not disclose, as on HTTP.
@@ -124,9 +127,15 @@ export function attachSocketServer(
         try {
           const actor = await services.auth.authenticate(services.orm.em.fork(), token);
           const open = byUser.get(actor.id) ?? new Set<SocketExtra>();
-          if (open.size >= MAX_SOCKETS_PER_USER) {
+          // This node's count first (it always holds), then the cluster's (Redis; let through when Redis is away).
+          if (open.size >= MAX_SOCKETS_PER_USER || !(await seats.take(actor.id, extra.connId))) {
             logger.warn({ userId: actor.id, connId: extra.connId, open: open.size }, 'socket refused: per-user cap reached');
             extra.socket.close(CloseCode.TooManyInitialisationRequests, 'Too many open connections for this user');
+            return false;
+          }
+          if (extra.socket.readyState !== extra.socket.OPEN) {
+            // Gone while its seat was being taken: nothing will close it again to give the seat back.
+            seats.release(actor.id, extra.connId);
             return false;
           }
           extra.actor = actor;
@@ -208,6 +217,7 @@ export function attachSocketServer(
     async dispose() {
       await revocations.return?.();
       for (const set of byUser.values()) for (const extra of set) clearTimeout(extra.expiryTimer);
+      seats.close();
       await cleanup.dispose();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
