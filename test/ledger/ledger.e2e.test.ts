@@ -128,6 +128,25 @@ describe('the ledger behind a live Binance account', () => {
     ]);
   });
 
+  it('imports nothing an account did between two bindings: a key bound again reads history from its new binding on', async () => {
+    const user = await createBinanceUser(t, fake, { tag: 'rebound' });
+    await streamed(user); // read through now under the first binding
+    fake.muteUserStream(user.apiKey);
+    fake.chargeFunding(user.apiKey, 'BTCUSDT', '-7'); // while no binding of ours watched (the key was removed)
+    try {
+      // Ten minutes later the key is bound again (a new binding row), and the account pays funding under it.
+      fake.setServerTimeOffset(10 * 60_000);
+      await t.app.services.orm.em.fork().getConnection().execute(
+        "update user_exchange_configs set created_at = now() + interval '10 minutes' where user_id = ?", [user.id],
+      );
+      fake.chargeFunding(user.apiKey, 'BTCUSDT', '-1.5');
+      await t.app.services.engine.reconcileNow();
+    } finally {
+      fake.setServerTimeOffset(0);
+    }
+    expect((await movements(user.id)).map((m) => [m.kind, m.amount])).toEqual([['FUNDING_FEE', '-1.5000000000']]);
+  });
+
   it('a close the exchange fills only partly leaves the rest on the strategy, and the next CLOSE reaches it', async () => {
     const user = await createBinanceUser(t, fake, { tag: 'partial', leverage: 5, maxPositionPct: '0.1' });
     const token = await accessTokenOf(t, user);

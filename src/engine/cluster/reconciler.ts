@@ -155,7 +155,11 @@ export class Reconciler {
 
       // Each history resumes from where the last REST read of it ended (never from the newest row the stream stored:
       // a stream that reconnected stores fresh rows before this pass, and resuming from them would skip its outage).
-      const resumeFrom = async (feed: string) => Math.max(0, ((await ledger.syncedThrough(userId, feed)) ?? config.createdAt).getTime() - OVERLAP_MS);
+      // Never from before this binding: a key bound again after a pause does not import what the account did meanwhile.
+      const resumeFrom = async (feed: string) => {
+        const synced = await ledger.syncedThrough(userId, feed);
+        return Math.max(0, (synced && synced > config.createdAt ? synced : config.createdAt).getTime() - OVERLAP_MS);
+      };
       const fills = fillsFeed(symbol);
       const fillsReadAt = new Date();
       const tradesAdded = await ledger.recordFills(userId, await gateway.getUserTrades(symbol, await resumeFrom(fills)), { feed: fills, through: fillsReadAt });
