@@ -2,6 +2,8 @@ import Decimal from 'decimal.js';
 import type { SubscriptionPlan } from '../../src/entities/enums';
 import { accessTokenOf, createBinanceUser, waitFor, type FleetUser } from '../execution-e2e/support/binance-fleet';
 import type { FakeBinance } from '../support/fake-binance';
+import { INVOICE_JOB, SETTLEMENT_JOB } from '../../src/jobs/app-jobs';
+import { eventually } from '../support/eventually';
 import type { TestApp } from '../support/test-app';
 
 export const DAY = 86_400_000;
@@ -60,4 +62,17 @@ export async function movementsOf(t: TestApp, userId: string): Promise<Array<{ k
 export function priceBnb(fake: FakeBinance, price: string): void {
   const later = Date.now() + 30 * DAY;
   fake.setKlines('BNBUSDT', '1m', [{ openTime: later, open: price, high: price, low: price, close: price, volume: '1', closeTime: later + 59_999 }]);
+}
+
+/**
+ * Every start settles and invoices what it missed (runAtStart): a test that writes history for past days
+ * waits for those runs first, or a run could settle its days before their movements exist.
+ */
+export async function startRunsDone(t: TestApp): Promise<void> {
+  await eventually('the start runs of settlement and invoicing to finish', async () => {
+    const [row] = await t.app.services.orm.em.fork().execute<Array<{ n: number }>>(
+      'select count(*)::int as n from graphile_worker.jobs where task_identifier in (?, ?)', [SETTLEMENT_JOB, INVOICE_JOB],
+    );
+    return row.n === 0;
+  });
 }

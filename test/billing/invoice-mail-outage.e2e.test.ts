@@ -3,7 +3,7 @@ import { eventuallyExpect } from '../support/eventually';
 import { signInAdmin } from '../support/factories';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { addMovements, addUser } from './billing-kit';
-import { ISSUE } from './billing-e2e-kit';
+import { ISSUE, startRunsDone } from './billing-e2e-kit';
 
 const ADMIN = { email: 'outage-admin@example.com', password: 'outage admin password' };
 
@@ -21,6 +21,7 @@ describe('invoicing while the mail server is down', () => {
   let t: TestApp;
   beforeAll(async () => {
     t = await startTestApp({ env: { SMTP_URL: `smtp://127.0.0.1:${await deadPort()}`, ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password } });
+    await startRunsDone(t);
   });
   afterAll(() => t.stop());
 
@@ -31,7 +32,7 @@ describe('invoicing while the mail server is down', () => {
     const res = await t.gql(ISSUE, { m: '2026-01-01T00:00:00Z' }, admin.accessToken);
     expect(res.data?.issueInvoices).toBe(1);
     const [invoice] = await t.app.services.orm.em.fork().execute<Array<{ id: string; status: string; total: string }>>(
-      'select id, status, total from invoices where user_id = ?', [user],
+      'select id, status, total from invoices where user_id = ? and period_start = ?', [user, '2026-01-01T00:00:00Z'],
     );
     // 29 + 20 % of 10
     expect(invoice).toMatchObject({ status: 'OPEN', total: '31.0000000000' });
