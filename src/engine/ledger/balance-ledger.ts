@@ -11,10 +11,15 @@ export class BalanceLedger {
   /** Per node, the last stored snapshot of each user: the reconciler's minute-by-minute reads do not each become a row. */
   private readonly lastStored = new Map<string, { equity: string; at: number }>();
 
-  async record(em: EntityManager, userId: string, account: AccountSnapshot, source: 'SIGNAL' | 'STREAM' | 'RECONCILE', at: Date): Promise<boolean> {
+  /** False for a reconciler's read of a balance this node stored unchanged within QUIET_SNAPSHOT_EVERY_MS: not worth a row. */
+  due(userId: string, account: AccountSnapshot, source: 'SIGNAL' | 'STREAM' | 'RECONCILE', at: Date): boolean {
     const last = this.lastStored.get(userId);
+    return !(source === 'RECONCILE' && last && last.equity === account.equity.toFixed() && at.getTime() - last.at < QUIET_SNAPSHOT_EVERY_MS);
+  }
+
+  async record(em: EntityManager, userId: string, account: AccountSnapshot, source: 'SIGNAL' | 'STREAM' | 'RECONCILE', at: Date): Promise<boolean> {
+    if (!this.due(userId, account, source, at)) return false;
     const equity = account.equity.toFixed();
-    if (source === 'RECONCILE' && last && last.equity === equity && at.getTime() - last.at < QUIET_SNAPSHOT_EVERY_MS) return false;
     await em.execute(
       'insert into balance_snapshots (id, user_id, equity, wallet_balance, available_balance, unrealized_pnl, source, taken_at) values (?, ?, ?, ?, ?, ?, ?, ?)',
       [randomUUID(), userId, equity, account.walletBalance.toFixed(), account.availableBalance.toFixed(), account.unrealizedPnl.toFixed(), source, at],

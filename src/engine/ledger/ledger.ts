@@ -219,10 +219,14 @@ export class Ledger {
     const event: LedgerEvent = {
       type: 'BalanceChanged', userId, equity: account.equity, walletBalance: account.walletBalance, unrealizedPnl: account.unrealizedPnl, at, source,
     };
-    // An unchanged balance the reconciler reads again is not stored, nor journaled: judging it is only a day-boundary check.
-    await this.userEm(userId).transactional(async (tx) => {
-      if (await this.balances.record(tx, userId, account, source, at)) await this.journal.append(tx, [event]);
-    });
+    // An unchanged balance the reconciler reads again is not stored, nor journaled (no transaction for nothing):
+    // judging it is only a day-boundary check.
+    if (this.balances.due(userId, account, source, at)) {
+      await this.userEm(userId).transactional(async (tx) => {
+        await this.balances.record(tx, userId, account, source, at);
+        await this.journal.append(tx, [event]);
+      });
+    }
     this.emit([event]);
   }
 
