@@ -1,4 +1,4 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
+import type { AuditTrail } from '../engine/ports';
 import { Role } from '../entities/enums';
 import { forbidden } from '../errors/app-error';
 import type { SignedInScope } from './scope';
@@ -12,10 +12,6 @@ export function assertAdmin(scope: SignedInScope): void {
   if (scope.actor.role !== Role.ADMIN) throw forbidden('This needs an administrator');
 }
 
-/** The audit log's one method this needs (audit.service.ts imports this file, so not its class). */
-interface AuditRecorder {
-  record(em: EntityManager, entry: { action: string; userId?: string | null; actorId?: string | null; detail?: string | null; ip?: string | null }): unknown;
-}
 
 /**
  * assertAdmin for operations that move money (a broadcast trades for every
@@ -23,7 +19,7 @@ interface AuditRecorder {
  * reaching the service past the resolver's check means a path that should not
  * exist. The refusal stands even when the row cannot be written.
  */
-export async function assertAdminAudited(scope: SignedInScope, audit: AuditRecorder, operation: string): Promise<void> {
+export async function assertAdminAudited(scope: SignedInScope, audit: AuditTrail, operation: string): Promise<void> {
   if (scope.actor.role === Role.ADMIN) return;
   const em = scope.em.fork();
   audit.record(em, {
